@@ -1,0 +1,72 @@
+// FramedSocket: one TCP connection that reads and writes frames (core/frame.hpp).
+//
+// DESIGN: everything runs on the socket's io_context thread; send() and close() must be
+// called there (post to it from elsewhere). Reads fill a buffer with as many bytes as the
+// kernel has and parse every complete frame in it, so pipelined requests cost one read
+// syscall, not one per frame. A header is checked before its body is buffered: a frame over
+// the limit, a bad magic/version/type gets an error frame (id 0) and the connection closes.
+// Writes queue up while one is in flight and then go out together in one gathered write.
+#pragma once
+
+
+#include "core/asio.hpp"
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/frame.hpp"
+#include "fourinone/error.hpp"
+
+namespace fourinone::core {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
+ public:
+  using FrameHandler = std::function<void(const FrameHeader& header, std::string_view body)>;
+  using CloseHandler = std::function<void(const Status& why)>;
+
+  FramedSocket(tcp::socket socket, std::uint32_t max_frame);
+
+  // Starts reading. on_frame gets each frame; on_close is called once when the connection
+  // ends for any reason (after which nothing else is called).
+  void start(FrameHandler on_frame, CloseHandler on_close);
+
+  void send(std::string frame);
+  // Sends an error frame and closes once it is written.
+  void fail(std::uint64_t id, const Status& status);
+  void close(const Status& why);
+
+  bool is_open() const noexcept { return open_; }
+  const std::string& peer() const noexcept { return peer_; }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
+
+ private:
+  void read_more();
+  void parse_frames();
+  void write_queued();
+  void finish(const Status& why);
+
+  tcp::socket socket_;
+  std::uint32_t max_frame_;
+  std::string peer_;
+  bool open_ = true;
+  bool closing_after_write_ = false;
+  bool dispatching_ = false;  // inside on_frame_: it must not be destroyed now
+  FrameHandler on_frame_;
+  CloseHandler on_close_;
+
+  std::vector<char> in_;        // received bytes; [in_begin_, in_end_) not parsed yet
+  std::size_t in_begin_ = 0;
+  std::size_t in_end_ = 0;
+
+  std::vector<std::string> queued_;   // frames waiting for the next write
+  std::vector<std::string> writing_;  // frames of the write in flight
+  bool write_in_flight_ = false;
+};
+
+}  // namespace fourinone::core
