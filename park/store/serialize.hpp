@@ -7,6 +7,7 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
+#include "core/status_serialize.hpp"
 #include "park/store/command.hpp"
 
 namespace fourinone {
@@ -20,20 +21,6 @@ void serialize(Archive& ar, Node& n) {
 template <class Archive>
 void serialize(Archive& ar, WatchEvent& e) {
   ar(e.type, e.revision, e.node);
-}
-
-template <class Archive>
-void save(Archive& ar, const Status& s) {
-  ar(static_cast<std::uint8_t>(s.code()), s.message());
-}
-
-template <class Archive>
-void load(Archive& ar, Status& s) {
-  std::uint8_t code = 0;
-  std::string message;
-  ar(code, message);
-  if (code > static_cast<std::uint8_t>(Errc::config_error)) throw cereal::Exception("unknown error code");
-  s = Status(static_cast<Errc>(code), std::move(message));
 }
 
 namespace park {
