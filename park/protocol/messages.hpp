@@ -1,0 +1,129 @@
+// The park's request, response and push bodies (inside core frames; see WIRE.md beside this).
+//
+// A request body is a Request: a variant whose index picks the operation, so an unknown
+// operation is a decode error (bad_request), never a misread. Every request is answered by
+// one Response whose `status` says whether it worked; which other fields are filled depends
+// on the request, as noted. Watch events arrive as WatchPush in push frames.
+#pragma once
+
+#include <cereal/types/optional.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/variant.hpp>
+#include <cereal/types/vector.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "park/store/serialize.hpp"
+
+namespace fourinone::park::proto {
+
+// txn / open_session / close_session. (client_id comes from the connection's hello.)
+struct WriteRequest {
+  CommandKind kind = CommandKind::txn;
+  std::uint64_t seq = 0;
+  std::uint64_t acked_below = 0;
+  std::vector<Op> ops;
+  std::uint64_t session = 0;           // heartbeat creates; close_session target
+  std::int64_t session_timeout_ms = 0;  // open_session
+  template <class A>
+  void serialize(A& ar) { ar(kind, seq, acked_below, ops, session, session_timeout_ms); }
+};
+
+struct GetRequest {
+  std::string domain;
+  std::string node;
+  template <class A>
+  void serialize(A& ar) { ar(domain, node); }
+};
+
+struct ListRequest {
+  std::string domain;
+  template <class A>
+  void serialize(A& ar) { ar(domain); }
+};
+
+// Node form (node non-empty): answer if version != old_version. Domain form (node empty):
+// answer if the domain changed after `since` (a revision).
+struct LatestRequest {
+  std::string domain;
+  std::string node;
+  std::uint64_t since = 0;
+  std::int64_t wait_ms = 0;
+  template <class A>
+  void serialize(A& ar) { ar(domain, node, since, wait_ms); }
+};
+
+struct WatchRequest {
+  std::uint64_t watch_id = 0;  // chosen by the client; names the push stream
+  std::string domain;
+  std::optional<std::string> node;
+  std::uint64_t from_revision = 0;  // 0: from now on
+  template <class A>
+  void serialize(A& ar) { ar(watch_id, domain, node, from_revision); }
+};
+
+struct UnwatchRequest {
+  std::uint64_t watch_id = 0;
+  template <class A>
+  void serialize(A& ar) { ar(watch_id); }
+};
+
+struct HeartbeatRequest {
+  std::uint64_t session = 0;
+  template <class A>
+  void serialize(A& ar) { ar(session); }
+};
+
+struct StatusRequest {
+  template <class A>
+  void serialize(A& /*ar*/) {}
+};
+
+using Request = std::variant<WriteRequest, GetRequest, ListRequest, LatestRequest, WatchRequest, UnwatchRequest,
+                             HeartbeatRequest, StatusRequest>;
+
+struct Response {
+  Status status;
+  std::uint64_t revision = 0;         // store revision when answered
+  std::vector<OpResult> results;      // write: one per op
+  std::size_t failed_op = static_cast<std::size_t>(-1);  // write: the op that failed
+  std::vector<Node> nodes;            // get: 1; list: all; latest: the newer node(s)
+  bool changed = false;               // latest: whether `nodes` is an answer
+  std::uint64_t session = 0;          // open_session: the new id
+  std::optional<ParkStatus> info;     // status
+  std::string leader;                 // not_leader: where to go (HOST:PORT), when known
+  template <class A>
+  void serialize(A& ar) {
+    std::uint64_t failed = failed_op;
+    ar(status, revision, results, failed, nodes, changed, session, info, leader);
+    failed_op = static_cast<std::size_t>(failed);
+  }
+};
+
+struct WatchPush {
+  std::uint64_t watch_id = 0;
+  bool resync = false;               // history before the asked revision is gone: re-read
+  std::uint64_t revision = 0;        // resync: the revision to re-read at
+  std::vector<WatchEvent> events;    // ascending revisions; whole revisions only
+  template <class A>
+  void serialize(A& ar) { ar(watch_id, resync, revision, events); }
+};
+
+}  // namespace fourinone::park::proto
+
+namespace fourinone {
+
+template <class A>
+void serialize(A& ar, MemberStatus& m) {
+  ar(m.address, m.role, m.healthy);
+}
+
+template <class A>
+void serialize(A& ar, ParkStatus& s) {
+  ar(s.server, s.role, s.leader, s.term, s.revision, s.commit_index, s.sessions, s.domains, s.nodes, s.bytes,
+     s.members);
+}
+
+}  // namespace fourinone

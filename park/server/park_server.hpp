@@ -1,0 +1,41 @@
+// ParkServer: one server of a park group — the Asio + LMDB driver around the pure Store.
+//
+// DESIGN: one io thread owns the store, sessions, watches and every client connection (no
+// locks on the hot path); a storage thread inside LogPipeline does the LMDB appends and
+// fsyncs. A write is answered only after it is durable and applied. Reads are answered from
+// the store, which holds only applied (durable) writes, so a read after an acknowledged
+// write always sees it. Timers propose session expiry, TTL deletions and the clear task as
+// log entries (STYLE §3): the store never reads a clock.
+// start() recovers from the LMDB files alone (snapshot + log replay).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "fourinone/config.hpp"
+#include "fourinone/error.hpp"
+
+namespace fourinone::park {
+
+struct ParkServerOptions {
+  Config config;
+  ServerAddress self;        // which SERVERS entry this is
+  bool sync = true;          // fsync each batch (tests of non-durability concerns may turn it off)
+  std::uint64_t snapshot_every = 100'000;  // log entries between snapshots
+};
+
+class ParkServer {
+ public:
+  // Opens the data directory, recovers, binds. Errors: config_error (self not in SERVERS),
+  // unavailable (port taken), internal (storage).
+  static Result<std::unique_ptr<ParkServer>> start(const ParkServerOptions& options);
+  virtual ~ParkServer() = default;
+
+  // Serves until stop(); runs the io loop on the calling thread.
+  virtual void run() = 0;
+  // Thread-safe and signal-safe to call from a signal_set handler; run() then returns.
+  virtual void stop() = 0;
+  virtual std::uint16_t port() const = 0;
+};
+
+}  // namespace fourinone::park

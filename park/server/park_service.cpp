@@ -1,0 +1,316 @@
+#include "park/server/park_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "core/wire_archive.hpp"
+
+namespace fourinone::park {
+namespace {
+
+constexpr auto kTickPeriod = std::chrono::milliseconds(100);
+constexpr std::size_t kMaxOpsPerTxn = 1024;
+constexpr std::size_t kMaxExpirePerTick = 1000;
+constexpr std::size_t kHistoryBytes = 64u << 20;
+constexpr std::int64_t kMinSessionTimeoutMs = 200;
+constexpr std::int64_t kMaxSessionTimeoutMs = 10 * 60 * 1000;
+
+std::string host_of(const std::string& peer) { return peer.substr(0, peer.rfind(':')); }
+
+bool writes_data(const Op& op) {
+  return op.kind == OpKind::create || op.kind == OpKind::create_sequential || op.kind == OpKind::update;
+}
+
+}  // namespace
+
+ParkService::ParkService(const ParkServerOptions& options, Store store, std::uint64_t applied_index,
+                         std::unique_ptr<LogStorage> log, DataDirLock dir_lock)
+    : dir_lock_(std::move(dir_lock)),
+      options_(options),
+      signals_(io_),
+      store_(std::move(store)),
+      rpc_(io_, *this,
+           core::RpcServerOptions{options.self.to_string(),
+                                  static_cast<std::uint32_t>(options.config.park.max_value + (1u << 20)),
+                                  options.config.park.users, std::chrono::milliseconds(5000)}),
+      hub_(io_, store_, kHistoryBytes),
+      pipeline_(io_, std::move(log), applied_index, [this](const Command& c) { return apply(c); },
+                [this] { return store_.save(); },
+                LogPipeline::Options{4096, options.snapshot_every}),
+      tick_timer_(io_),
+      clear_timer_(io_) {
+  // A restarted (or newly elected) server gives every session a fresh full timeout plus the
+  // rescue period: clients get time to reconnect before their heartbeat nodes go.
+  sessions_.reset_all(store_.sessions(), now_ms(), options_.config.park.max_delay.count());
+}
+
+ParkService::~ParkService() { pipeline_.stop(); }
+
+std::int64_t ParkService::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status ParkService::listen() {
+  if (Status s = rpc_.listen(options_.self.host, options_.self.port); !s.ok()) return s;
+  schedule_tick();
+  if (options_.config.park.clear_period_hours > 0) schedule_clear(std::chrono::seconds(5));
+  return {};
+}
+
+void ParkService::run() {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", sig);
+    stop();
+  });
+  spdlog::info("park server {} serving (revision {}, {} nodes, {} sessions)", options_.self.to_string(),
+               store_.revision(), store_.node_count(), store_.sessions().size());
+  io_.run();
+}
+
+void ParkService::stop() {
+  boost::asio::post(io_, [this] {
+    if (stopping_) return;
+    stopping_ = true;
+    tick_timer_.cancel();
+    clear_timer_.cancel();
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    rpc_.stop();
+    pipeline_.stop();  // waits for the batch in flight to be durable
+    io_.stop();
+  });
+}
+
+void ParkService::on_close(const core::RpcConnectionPtr& conn) { hub_.remove_connection(conn.get()); }
+
+void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t id, std::string_view body) {
+  proto::Request request;
+  if (Status s = core::decode(body, request, "request"); !s.ok()) {
+    spdlog::warn("garbage request from {}: {}", conn->peer(), s.message());
+    conn->fail(id, s);
+    return;
+  }
+  if (stopping_) {
+    proto::Response r;
+    r.status = Status(Errc::unavailable, "server shutting down");
+    conn->reply(id, core::encode(r));
+    return;
+  }
+  std::visit(
+      [&](auto&& req) {
+        using T = std::decay_t<decltype(req)>;
+        proto::Response response;
+        response.revision = store_.revision();
+        if constexpr (std::is_same_v<T, proto::WriteRequest>) {
+          handle_write(conn, id, std::move(req));
+          return;
+        } else if constexpr (std::is_same_v<T, proto::GetRequest>) {
+          if (const Node* node = store_.find(req.domain, req.node)) {
+            response.nodes.push_back(*node);
+          } else {
+            response.status = Status(Errc::not_found, "node " + req.domain + "/" + req.node + " does not exist");
+          }
+        } else if constexpr (std::is_same_v<T, proto::ListRequest>) {
+          if (store_.has_domain(req.domain)) {
+            response.nodes = store_.list(req.domain);
+          } else {
+            response.status = Status(Errc::not_found, "domain " + req.domain + " does not exist");
+          }
+        } else if constexpr (std::is_same_v<T, proto::LatestRequest>) {
+          hub_.latest(conn, id, req);
+          return;
+        } else if constexpr (std::is_same_v<T, proto::WatchRequest>) {
+          // The reply (with the start revision) goes first, then any replayed history.
+          response.revision = store_.revision();
+          conn->reply(id, core::encode(response));
+          hub_.add_watch(conn, req);
+          return;
+        } else if constexpr (std::is_same_v<T, proto::UnwatchRequest>) {
+          hub_.remove_watch(conn, req.watch_id);
+        } else if constexpr (std::is_same_v<T, proto::HeartbeatRequest>) {
+          if (!sessions_.touch(req.session, now_ms()) || expiring_sessions_.count(req.session)) {
+            response.status = Status(Errc::session_expired, "session " + std::to_string(req.session) + " has expired");
+          }
+        } else if constexpr (std::is_same_v<T, proto::StatusRequest>) {
+          handle_status(conn, id);
+          return;
+        }
+        conn->reply(id, core::encode(response));
+      },
+      request);
+}
+
+Status ParkService::check_write(const proto::WriteRequest& request) const {
+  const auto& park = options_.config.park;
+  if (request.kind == CommandKind::open_session || request.kind == CommandKind::close_session) return {};
+  if (request.kind != CommandKind::txn) {
+    return Status(Errc::bad_request, "clients may not send this kind of command");
+  }
+  if (request.ops.empty()) return Status(Errc::bad_request, "a write needs at least one op");
+  if (request.ops.size() > kMaxOpsPerTxn) {
+    return Status(Errc::too_large, "a transaction may hold at most " + std::to_string(kMaxOpsPerTxn) + " ops");
+  }
+  std::uint64_t incoming = 0;
+  bool adds_data = false;
+  for (std::size_t i = 0; i < request.ops.size(); ++i) {
+    const Op& op = request.ops[i];
+    if (op.value.size() > park.max_value) {
+      return Status(Errc::too_large, "op " + std::to_string(i) + ": value of " + std::to_string(op.value.size()) +
+                                         " bytes exceeds MAXVALUE " + std::to_string(park.max_value));
+    }
+    incoming += op.value.size();
+    adds_data = adds_data || writes_data(op);
+  }
+  // The memory guard (SAFEMEMORYPER): refuse new data, never deletes or reads.
+  auto budget = static_cast<std::uint64_t>(park.safe_memory_per * static_cast<double>(park.max_memory));
+  if (adds_data && store_.bytes() + incoming > budget) {
+    return Status(Errc::park_full, "the park holds " + std::to_string(store_.bytes()) + " bytes; the limit is " +
+                                       std::to_string(budget) + " (SAFEMEMORYPER x MAXMEMORY); delete data first");
+  }
+  return {};
+}
+
+void ParkService::handle_write(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::WriteRequest&& request) {
+  if (Status s = check_write(request); !s.ok()) {
+    proto::Response response;
+    response.status = s;
+    response.revision = store_.revision();
+    conn->reply(id, core::encode(response));
+    return;
+  }
+  Command command;
+  command.kind = request.kind;
+  command.caller = conn->identity();
+  command.host = host_of(conn->peer());
+  command.client_id = conn->client_id();
+  command.seq = request.seq;
+  command.acked_below = request.acked_below;
+  command.now_ms = now_ms();
+  command.ops = std::move(request.ops);
+  command.session = request.session;
+  command.session_timeout_ms =
+      std::clamp(request.session_timeout_ms > 0 ? request.session_timeout_ms
+                                                : static_cast<std::int64_t>(options_.config.park.session_timeout.count()),
+                 kMinSessionTimeoutMs, kMaxSessionTimeoutMs);
+  std::weak_ptr<core::RpcConnection> weak = conn;
+  pipeline_.propose(std::move(command), [weak, id](const ApplyResult& result) {
+    auto c = weak.lock();
+    if (!c || !c->is_open()) return;  // the client will retry with the same seq
+    proto::Response response;
+    response.status = result.status;
+    response.revision = result.revision;
+    response.results = result.results;
+    response.failed_op = result.failed_op;
+    response.session = result.session;
+    c->reply(id, core::encode(response));
+  });
+}
+
+ApplyResult ParkService::apply(const Command& command) {
+  ApplyResult result = store_.apply(command);
+  if (result.status.ok()) {
+    switch (command.kind) {
+      case CommandKind::open_session:
+        if (result.session) sessions_.add(result.session, command.session_timeout_ms, now_ms());
+        break;
+      case CommandKind::close_session:
+      case CommandKind::expire_session:
+        sessions_.remove(command.session);
+        break;
+      default:
+        break;
+    }
+  }
+  if (command.kind == CommandKind::expire_session) expiring_sessions_.erase(command.session);
+  hub_.publish(result.events);
+  return result;
+}
+
+void ParkService::propose_internal(Command command) {
+  command.now_ms = now_ms();
+  command.caller = "park";
+  command.host = options_.self.host;
+  auto kind = command.kind;
+  pipeline_.propose(std::move(command), [kind, this](const ApplyResult& result) {
+    if (kind == CommandKind::expire_nodes) ttl_in_flight_ = false;
+    if (!result.status.ok()) spdlog::warn("internal command failed: {}", result.status.to_string());
+  });
+}
+
+void ParkService::schedule_tick() {
+  tick_timer_.expires_after(kTickPeriod);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    on_tick();
+    schedule_tick();
+  });
+}
+
+void ParkService::on_tick() {
+  auto now = now_ms();
+  for (auto session : sessions_.expired(now)) {
+    if (!expiring_sessions_.insert(session).second) continue;
+    spdlog::warn("session {} regarded as dead: no heartbeat within its timeout", session);
+    Command c;
+    c.kind = CommandKind::expire_session;
+    c.session = session;
+    propose_internal(std::move(c));
+  }
+  if (!ttl_in_flight_) {
+    auto due = store_.ttl_expired(now, kMaxExpirePerTick);
+    if (!due.empty()) {
+      ttl_in_flight_ = true;
+      Command c;
+      c.kind = CommandKind::expire_nodes;
+      c.targets = std::move(due);
+      propose_internal(std::move(c));
+    }
+  }
+}
+
+void ParkService::schedule_clear(std::chrono::milliseconds delay) {
+  clear_timer_.expires_after(delay);
+  clear_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    const auto& park = options_.config.park;
+    auto cutoff = now_ms() - static_cast<std::int64_t>(park.expiration_hours * 3600.0 * 1000.0);
+    auto old = store_.created_before(cutoff, 100'000);
+    if (!old.empty()) {
+      spdlog::info("clear task: deleting {} nodes created more than {} hours ago", old.size(), park.expiration_hours);
+      for (std::size_t i = 0; i < old.size(); i += kMaxExpirePerTick) {
+        Command c;
+        c.kind = CommandKind::expire_nodes;
+        auto end = std::min(old.size(), i + kMaxExpirePerTick);
+        c.targets.assign(old.begin() + static_cast<std::ptrdiff_t>(i), old.begin() + static_cast<std::ptrdiff_t>(end));
+        propose_internal(std::move(c));
+      }
+    }
+    schedule_clear(std::chrono::milliseconds(static_cast<std::int64_t>(park.clear_period_hours * 3600.0 * 1000.0)));
+  });
+}
+
+void ParkService::handle_status(const core::RpcConnectionPtr& conn, std::uint64_t id) {
+  proto::Response response;
+  ParkStatus info;
+  info.server = options_.self.to_string();
+  info.role = "leader";
+  info.leader = info.server;
+  info.term = 1;
+  info.revision = store_.revision();
+  info.commit_index = pipeline_.applied_index();
+  info.sessions = store_.sessions().size();
+  info.domains = store_.domain_count();
+  info.nodes = store_.node_count();
+  info.bytes = store_.bytes();
+  info.members.push_back(MemberStatus{info.server, "leader", !pipeline_.failed()});
+  response.revision = info.revision;
+  response.info = std::move(info);
+  conn->reply(id, core::encode(response));
+}
+
+}  // namespace fourinone::park
