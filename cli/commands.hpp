@@ -1,0 +1,11 @@
+// The sub-commands of the `fourinone` binary. Each returns the process exit code:
+// 0 success, 1 an error (printed to stderr), 2 a usage error.
+#pragma once
+
+namespace fourinone::cli {
+
+int park_command(int argc, char** argv);    // fourinone park [--config F] [--server HOST:PORT]
+int ctl_command(int argc, char** argv);     // fourinone ctl [--config F] <command> ...
+int passwd_command(int argc, char** argv);  // fourinone passwd USER [--iterations N]
+
+}  // namespace fourinone::cli

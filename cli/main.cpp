@@ -1,0 +1,35 @@
+// fourinone: the one binary. `fourinone <role|command> ...`; see DESIGN §7 and README.md.
+#include <cstring>
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+namespace {
+
+void usage(std::ostream& out) {
+  out << "usage: fourinone <command> [options]\n"
+         "\n"
+         "  park   [--config F] [--server HOST:PORT]   run one park server of config F\n"
+         "  ctl    [--config F] <command> ...          talk to the park: create, update, get, ls, rm,\n"
+         "                                             latest, watch, status (fourinone ctl --help)\n"
+         "  passwd USER [--iterations N]               read a password on stdin, print a USERS entry\n"
+         "\n"
+         "F defaults to ./config.xml. Data goes to stdout, errors to stderr with a non-zero exit code.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    usage(argc < 2 ? std::cerr : std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string command = argv[1];
+  if (command == "park") return fourinone::cli::park_command(argc, argv);
+  if (command == "ctl") return fourinone::cli::ctl_command(argc, argv);
+  if (command == "passwd") return fourinone::cli::passwd_command(argc, argv);
+  std::cerr << "fourinone: unknown command '" << command << "'\n\n";
+  usage(std::cerr);
+  return 2;
+}
