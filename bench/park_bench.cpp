@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <iomanip>
+#include <sstream>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -92,8 +93,12 @@ LoadResult closed_loop(const Options& o, Issue issue) {
 }
 
 void print_row(const std::string& name, const LoadResult& r) {
-  std::cout << std::left << std::setw(34) << name << std::right << std::setw(12) << std::fixed << std::setprecision(0)
-            << r.ops_per_s << " ops/s   p50 " << std::setw(8) << std::setprecision(1) << r.p50_us << " us   p99 "
+  // A latency-only row (ops_per_s == 0) shows "-" rather than a meaningless rate.
+  std::ostringstream rate;
+  if (r.ops_per_s > 0) rate << std::fixed << std::setprecision(0) << r.ops_per_s;
+  else rate << "-";
+  std::cout << std::left << std::setw(34) << name << std::right << std::setw(12) << rate.str() << std::fixed
+            << " ops/s   p50 " << std::setw(8) << std::setprecision(1) << r.p50_us << " us   p99 "
             << std::setw(8) << r.p99_us << " us" << (r.errors ? "   errors " + std::to_string(r.errors) : "")
             << std::endl;
 }
