@@ -150,9 +150,14 @@ std::string Process::out() const { return read_file(out_path_); }
 std::string Process::err() const { return read_file(err_path_); }
 
 CliResult run_cli(const std::vector<std::string>& args, const std::string& input, std::chrono::milliseconds limit) {
-  TempDir dir;
   std::vector<std::string> argv{FOURINONE_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(argv, input, limit);
+}
+
+CliResult run_program(const std::vector<std::string>& argv, const std::string& input,
+                      std::chrono::milliseconds limit) {
+  TempDir dir;
   std::string in_path;
   if (!input.empty()) {
     in_path = dir.file("stdin");

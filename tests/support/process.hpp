@@ -67,7 +67,12 @@ struct CliResult {
   std::string err;
 };
 
-// Runs `fourinone ARGS...` to completion (at most `limit`), feeding `input` on stdin.
+// Runs the program argv[0] with its arguments to completion (at most `limit`, then SIGKILL
+// and code -1), feeding `input` on stdin.
+CliResult run_program(const std::vector<std::string>& argv, const std::string& input = "",
+                      std::chrono::milliseconds limit = std::chrono::seconds(30));
+
+// Runs `fourinone ARGS...` the same way.
 CliResult run_cli(const std::vector<std::string>& args, const std::string& input = "",
                   std::chrono::milliseconds limit = std::chrono::seconds(30));
 
