@@ -55,7 +55,11 @@ std::int64_t ParkService::now_ms() {
 Status ParkService::listen() {
   if (Status s = rpc_.listen(options_.self.host, options_.self.port); !s.ok()) return s;
   schedule_tick();
-  if (options_.config.park.clear_period_hours > 0) schedule_clear(std::chrono::seconds(5));
+  if (double hours = options_.config.park.clear_period_hours; hours > 0) {
+    // The first run comes soon after start (5 s, or one period if that is shorter).
+    auto period = std::chrono::milliseconds(static_cast<std::int64_t>(hours * 3600.0 * 1000.0));
+    schedule_clear(std::min<std::chrono::milliseconds>(std::chrono::seconds(5), period));
+  }
   return {};
 }
 

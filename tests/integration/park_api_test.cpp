@@ -291,6 +291,25 @@ TEST_CASE("heartbeat nodes go when their session closes and TTL nodes when their
   CHECK(wait_until([&] { return observer->get("tmp", "t").status().code() == Errc::not_found; }, 3s));
 }
 
+TEST_CASE("the clear task (CLEARPERIOD, EXPIRATION) deletes old plain nodes and keeps heartbeat nodes") {
+  // Hours as fractions: expire after 1.8 s, look every 0.72 s.
+  RunningPark park(RunningPark::Settings{{"EXPIRATION", "0.0005"}, {"CLEARPERIOD", "0.0002"}});
+  auto p = park.connect();
+  auto created_at = std::chrono::steady_clock::now();
+  REQUIRE(p->create("old", "plain", "v").ok());
+  CreateOptions hb;
+  hb.heartbeat = true;
+  REQUIRE(p->create("old", "member", "alive", hb).ok());
+  std::this_thread::sleep_for(1s);
+  CHECK(p->get("old", "plain").ok());  // younger than EXPIRATION
+  REQUIRE(wait_until([&] { return p->get("old", "plain").status().code() == Errc::not_found; }, 5s));
+  CHECK(std::chrono::steady_clock::now() - created_at >= 1800ms);
+  CHECK(p->get("old", "member").ok());  // kept alive by its session, not by age
+  REQUIRE(p->create("old", "fresh", "v").ok());
+  std::this_thread::sleep_for(800ms);  // at least one more clear run
+  CHECK(p->get("old", "fresh").ok());
+}
+
 TEST_CASE("the memory guard refuses new data with park_full while reads and deletes go on") {
   RunningPark park(RunningPark::Settings{{"MAXMEMORY", "64K"}, {"SAFEMEMORYPER", "0.5"}});
   auto p = park.connect();
