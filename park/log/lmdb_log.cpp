@@ -141,13 +141,15 @@ class LmdbLog final : public LogStorage {
   Result<std::vector<LogEntry>> read(std::uint64_t from, std::uint64_t to, std::size_t max_bytes) const override;
   Result<std::uint64_t> term(std::uint64_t index) const override;
   Status save_hard_state(const HardState& state) override;
+  Status write(const std::optional<HardState>& state, std::span<const LogEntry> entries) override;
   HardState hard_state() const override { return hard_state_; }
   Status save_snapshot(const Snapshot& snapshot) override;
   std::optional<Snapshot> snapshot() const override;
 
  private:
-  Status do_append(std::span<const LogEntry> entries);
-  Status do_save_hard_state(const HardState& state);
+  Status do_write(const std::optional<HardState>& state, std::span<const LogEntry> entries);
+  Status put_entries(MDB_txn* txn, std::span<const LogEntry> entries);
+  Status put_hard_state(MDB_txn* txn, const HardState& state);
   Status do_save_snapshot(const Snapshot& snapshot);
   Result<std::vector<LogEntry>> do_read(std::uint64_t from, std::uint64_t to, std::size_t max_bytes) const;
   Result<std::uint64_t> read_term(MDB_txn* txn, std::uint64_t index) const;
@@ -285,27 +287,43 @@ Status LmdbLog::load(MDB_txn* txn) {
   return Status();
 }
 
-Status LmdbLog::append(std::span<const LogEntry> entries) {
+Status LmdbLog::append(std::span<const LogEntry> entries) { return write(std::nullopt, entries); }
+
+Status LmdbLog::write(const std::optional<HardState>& state, std::span<const LogEntry> entries) {
   if (Status s = refuse_if_broken(); !s.ok()) return s;
   if (Status s = log_rules::check_append(entries, first_ - 1, last_); !s.ok()) return s;
-  if (entries.empty()) return Status();
+  if (entries.empty() && !state) return Status();
   try {
-    return do_append(entries);
+    return do_write(state, entries);
   } catch (const std::exception& e) {  // allocation failure; the transaction was aborted
-    return Status(Errc::internal, std::string("LMDB log append: ") + e.what());
+    return Status(Errc::internal, std::string("LMDB log write: ") + e.what());
   }
 }
 
-Status LmdbLog::do_append(std::span<const LogEntry> entries) {
+Status LmdbLog::do_write(const std::optional<HardState>& state, std::span<const LogEntry> entries) {
   Txn txn;
   if (int rc = txn.begin(env_.get(), 0)) return fail(lmdb_error("begin of a write transaction", rc));
+  if (!entries.empty()) {
+    if (Status s = put_entries(txn.get(), entries); !s.ok()) return fail(s);
+  }
+  if (state) {
+    if (Status s = put_hard_state(txn.get(), *state); !s.ok()) return fail(s);
+  }
+  if (int rc = txn.commit()) return fail(lmdb_error(entries.empty() ? "commit of the hard state" : "commit of an append", rc));
+  if (!entries.empty()) {
+    last_ = entries.back().index;
+    last_term_ = entries.back().term;
+  }
+  if (state) hard_state_ = *state;
+  return Status();
+}
+
+Status LmdbLog::put_entries(MDB_txn* txn, std::span<const LogEntry> entries) {
   // Raft conflict truncation: drop the suffix the new entries replace.
   for (std::uint64_t i = entries.front().index; i <= last_; ++i) {
     IndexKey key(i);
     MDB_val k = key.val();
-    if (int rc = mdb_del(txn.get(), log_db_, &k, nullptr)) {
-      return fail(lmdb_error("delete of entry " + std::to_string(i), rc));
-    }
+    if (int rc = mdb_del(txn, log_db_, &k, nullptr)) return lmdb_error("delete of entry " + std::to_string(i), rc);
   }
   for (const LogEntry& entry : entries) {
     IndexKey key(entry.index);
@@ -313,16 +331,13 @@ Status LmdbLog::do_append(std::span<const LogEntry> entries) {
     MDB_val v{kTermSize + entry.data.size(), nullptr};
     // Every new key is above all remaining ones: MDB_APPEND fills pages sequentially;
     // MDB_RESERVE lets us write the value in place, without a copy of a large entry.
-    if (int rc = mdb_put(txn.get(), log_db_, &k, &v, MDB_APPEND | MDB_RESERVE)) {
-      return fail(lmdb_error("write of entry " + std::to_string(entry.index), rc));
+    if (int rc = mdb_put(txn, log_db_, &k, &v, MDB_APPEND | MDB_RESERVE)) {
+      return lmdb_error("write of entry " + std::to_string(entry.index), rc);
     }
     char* p = static_cast<char*>(v.mv_data);
     put_be64(p, entry.term);
     if (!entry.data.empty()) std::memcpy(p + kTermSize, entry.data.data(), entry.data.size());
   }
-  if (int rc = txn.commit()) return fail(lmdb_error("commit of an append", rc));
-  last_ = entries.back().index;
-  last_term_ = entries.back().term;
   return Status();
 }
 
@@ -385,27 +400,16 @@ Result<std::uint64_t> LmdbLog::read_term(MDB_txn* txn, std::uint64_t index) cons
   return get_be64(v.mv_data);
 }
 
-Status LmdbLog::save_hard_state(const HardState& state) {
-  if (Status s = refuse_if_broken(); !s.ok()) return s;
-  try {
-    return do_save_hard_state(state);
-  } catch (const std::exception& e) {
-    return Status(Errc::internal, std::string("LMDB log hard state: ") + e.what());
-  }
-}
+Status LmdbLog::save_hard_state(const HardState& state) { return write(state, {}); }
 
-Status LmdbLog::do_save_hard_state(const HardState& state) {
+Status LmdbLog::put_hard_state(MDB_txn* txn, const HardState& state) {
   char bytes[kHardStateSize];
   put_be64(bytes, state.term);
   put_be64(bytes + 8, state.vote);
   put_be64(bytes + 16, state.commit);
-  Txn txn;
-  if (int rc = txn.begin(env_.get(), 0)) return fail(lmdb_error("begin of a write transaction", rc));
   MDB_val k = as_val(kHardStateKey);
   MDB_val v{sizeof bytes, bytes};
-  if (int rc = mdb_put(txn.get(), meta_db_, &k, &v, 0)) return fail(lmdb_error("write of the hard state", rc));
-  if (int rc = txn.commit()) return fail(lmdb_error("commit of the hard state", rc));
-  hard_state_ = state;
+  if (int rc = mdb_put(txn, meta_db_, &k, &v, 0)) return lmdb_error("write of the hard state", rc);
   return Status();
 }
 

@@ -58,6 +58,9 @@ class LogStorage {
   virtual Result<std::uint64_t> term(std::uint64_t index) const = 0;
 
   virtual Status save_hard_state(const HardState& state) = 0;
+  // Saves the hard state (when given) and appends the entries (possibly none) in one durable
+  // transaction: a Raft Ready costs one fsync, not two. Same rules and errors as append().
+  virtual Status write(const std::optional<HardState>& state, std::span<const LogEntry> entries) = 0;
   virtual HardState hard_state() const = 0;
 
   // Stores the snapshot and drops every entry with index <= snapshot.index. Durable on return.

@@ -61,6 +61,12 @@ class MemoryLog final : public LogStorage {
     hard_state_ = state;
     return Status();
   }
+
+  Status write(const std::optional<HardState>& state, std::span<const LogEntry> entries) override {
+    if (Status s = append(entries); !s.ok()) return s;  // checks first: a refused write changes nothing
+    if (state) hard_state_ = *state;
+    return Status();
+  }
   HardState hard_state() const override { return hard_state_; }
 
   Status save_snapshot(const Snapshot& snapshot) override {

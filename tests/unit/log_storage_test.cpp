@@ -308,6 +308,35 @@ TEST_CASE("the hard state reads back as it was saved") {
   });
 }
 
+TEST_CASE("write() saves the hard state and appends entries together, or changes nothing") {
+  for_each_implementation([](const Factory& make) {
+    auto log = make();
+    REQUIRE(log->write(HardState{2, 1, 0}, make_entries(1, 3, 2)).ok());
+    CHECK(log->last_index() == 3);
+    CHECK(log->hard_state().term == 2);
+    CHECK(log->hard_state().vote == 1);
+
+    REQUIRE(log->write(std::nullopt, make_entries(4, 4, 2)).ok());  // entries alone
+    CHECK(log->last_index() == 4);
+    CHECK(log->hard_state().term == 2);
+    REQUIRE(log->write(HardState{3, 0, 4}, {}).ok());  // hard state alone
+    CHECK(log->hard_state().commit == 4);
+    CHECK(log->last_index() == 4);
+
+    // A gap is refused, and the hard state of the same write is not saved either.
+    CHECK(log->write(HardState{9, 9, 9}, make_entries(7, 8, 3)).code() == Errc::bad_request);
+    CHECK(log->hard_state().term == 3);
+    CHECK(log->last_index() == 4);
+
+    // A conflicting suffix is replaced in the same transaction as a new term.
+    REQUIRE(log->write(HardState{4, 2, 4}, make_entries(3, 5, 4)).ok());
+    CHECK(log->last_index() == 5);
+    CHECK(log->term(2).value() == 2);
+    CHECK(log->term(3).value() == 4);
+    CHECK(log->hard_state().term == 4);
+  });
+}
+
 TEST_CASE("the LMDB log and the memory log agree over a random history of writes") {
   // Property test: the memory log is the model. The LMDB log is reopened now and then.
   TempDir dir;
