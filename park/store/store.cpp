@@ -1,4 +1,4 @@
-// Store::apply: the rules of every command (see README.md in this folder), and the reads.
+// Store::apply: the rules of every command (see store.hpp and park/README.md), and the reads.
 //
 // A transaction runs its ops directly on the state, in order, so later ops see earlier ones;
 // each change also goes into an undo journal. If an op fails, the journal is replayed backwards
