@@ -1,0 +1,61 @@
+// Linearizable reads without writing to the log: ReadIndex (thesis §6.4).
+//
+// 1. The leader must have committed an entry of its own term, so that its commit index is at
+//    least every index committed by any earlier leader (Leader Completeness; the no-op from
+//    become_leader() provides one). Until then reads wait.
+// 2. It records the commit index as the read index.
+// 3. It starts a new heartbeat round; once a majority answers a heartbeat of that round (or a
+//    later one), no leader of a later term existed when the round started: such a leader was
+//    elected by a majority that had moved to its term, one of whose members would have had to
+//    answer our round. So the read index was still the newest commit index when the read
+//    arrived.
+// 4. The driver serves the read once its state machine has applied the read index.
+#include "park/raft/quorum.hpp"
+#include "park/raft/raft_impl.hpp"
+
+namespace fourinone::raft {
+
+bool Raft::Impl::committed_in_term() const { return log.term(log.committed()) == term; }
+
+bool Raft::Impl::read_index(std::uint64_t context) {
+  if (role != Role::leader) return false;
+  if (!committed_in_term()) {
+    reads_awaiting_commit.push_back(context);
+    return true;
+  }
+  start_reads({context});
+  return true;
+}
+
+void Raft::Impl::start_reads(const std::vector<std::uint64_t>& contexts) {
+  if (contexts.empty()) return;
+  const std::uint64_t index = log.committed();
+  if (peers.empty()) {
+    // A group of one is its own majority: nobody else can lead.
+    for (std::uint64_t c : contexts) read_states.push_back(ReadState{index, c});
+    return;
+  }
+  // One new round for every read accepted now; the round number only grows, so an answer to
+  // a heartbeat sent before this point can never confirm it.
+  ++read_round;
+  for (std::uint64_t c : contexts) pending_reads.push_back(PendingRead{c, index, read_round});
+  bcast_heartbeat();
+}
+
+void Raft::Impl::advance_reads() {
+  if (pending_reads.empty()) return;
+  std::vector<std::uint64_t> acks;
+  acks.reserve(peers.size() + 1);
+  acks.push_back(read_round);  // we confirm our own leadership for every round
+  for (const auto& [server, pr] : progress) acks.push_back(pr.read_ack);
+  const std::uint64_t confirmed = quorum_value(std::move(acks));
+  std::size_t done = 0;
+  // Rounds are in increasing order in pending_reads.
+  while (done < pending_reads.size() && pending_reads[done].round <= confirmed) {
+    read_states.push_back(ReadState{pending_reads[done].index, pending_reads[done].context});
+    ++done;
+  }
+  pending_reads.erase(pending_reads.begin(), pending_reads.begin() + static_cast<std::ptrdiff_t>(done));
+}
+
+}  // namespace fourinone::raft
