@@ -339,6 +339,13 @@ class ConfigReader {
            park.max_value = *v;
            return "";
          }},
+        {"SNAPSHOTENTRIES",
+         [&](const XmlElement& e) -> std::string {
+           auto v = parse_unsigned(e.text);
+           if (!v || *v < 10 || *v > 100'000'000) return "must be a number of log entries from 10 to 100000000";
+           park.snapshot_entries = *v;
+           return "";
+         }},
         {"MAXNAME",
          [&](const XmlElement& e) -> std::string {
            auto v = parse_unsigned(e.text);

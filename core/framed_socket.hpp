@@ -31,6 +31,7 @@ class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
   using CloseHandler = std::function<void(const Status& why)>;
 
   FramedSocket(tcp::socket socket, std::uint32_t max_frame);
+  std::uint32_t max_frame() const noexcept { return max_frame_; }
 
   // Starts reading. on_frame gets each frame; on_close is called once when the connection
   // ends for any reason (after which nothing else is called).

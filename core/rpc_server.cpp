@@ -118,6 +118,15 @@ void RpcConnection::on_auth(std::string_view body) {
 }
 
 void RpcConnection::reply(std::uint64_t id, std::string_view body) {
+  // The other side refuses frames over the limit (and closes the connection): an answer that
+  // big becomes a clear error for this one call instead.
+  if (body.size() > socket_->max_frame()) {
+    socket_->fail(id, Status(Errc::too_large, "the answer of " + std::to_string(body.size()) +
+                                                  " bytes exceeds the frame limit of " +
+                                                  std::to_string(socket_->max_frame()) +
+                                                  " bytes (MAXVALUE + 1 MiB); ask for less at once"));
+    return;
+  }
   socket_->send(make_frame(FrameType::response, id, body));
 }
 

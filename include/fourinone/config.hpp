@@ -24,6 +24,7 @@ struct ServerAddress {
 
   std::string to_string() const { return host + ":" + std::to_string(port); }
   friend bool operator==(const ServerAddress&, const ServerAddress&) = default;
+  friend auto operator<=>(const ServerAddress&, const ServerAddress&) = default;
 };
 
 // "host:port" -> address; bad_request naming the text when it is not of that form.
@@ -52,6 +53,7 @@ struct ParkConfig {
   std::uint64_t max_memory = 1ull << 30;          // MAXMEMORY: bytes the store may hold
   std::uint64_t max_value = 16ull << 20;          // MAXVALUE: bytes in one node value
   std::uint32_t max_name = 255;                   // MAXNAME: bytes in a domain or node name
+  std::uint64_t snapshot_entries = 100'000;       // SNAPSHOTENTRIES: log entries between snapshots
   std::vector<UserEntry> users;                   // USERS: empty = no login required
   bool always_try_leader = false;                 // ALWAYSTRYLEADER (clients)
 };

@@ -147,6 +147,7 @@ struct MemberStatus {
   std::string address;
   std::string role;     // "leader", "follower", "unreachable", ...
   bool healthy = false;
+  std::uint64_t match_index = 0;  // as the leader sees it: log replicated up to here
 };
 
 struct ParkStatus {

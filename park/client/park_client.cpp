@@ -13,6 +13,7 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kSweepPeriod = std::chrono::milliseconds(50);
+constexpr auto kNotLeaderRetry = std::chrono::milliseconds(50);  // while an election runs
 
 std::uint64_t random_client_id() {
   std::random_device rd;
@@ -253,7 +254,53 @@ void ParkClient::send_call(std::uint64_t call_id) {
       self->finish_call(call_id, s);
       return;
     }
+    if (response.status.code() == Errc::not_leader && !self->closing_) {
+      // Not an answer yet: the call stays open (a write keeps its seq) until the leader
+      // answers or the deadline passes.
+      self->on_not_leader(call_id, std::move(response));
+      return;
+    }
     self->finish_call(call_id, std::move(response));
+  });
+}
+
+void ParkClient::on_not_leader(std::uint64_t call_id, proto::Response response) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return;
+  it->second.sent_on_current = false;
+  const std::string& leader = response.leader;
+  const auto& servers = options_.servers;
+  std::size_t current = next_server_ % servers.size();
+  if (!leader.empty()) {
+    bool known = false;
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      if (servers[i].to_string() != leader) continue;
+      known = true;
+      if (i == current) break;  // it just became leader or lost it: ask again shortly
+      spdlog::debug("park: {} is not the leader; switching to {}", servers[current].to_string(), leader);
+      next_server_ = i;
+      // Reconnecting resends every open call, this one included, to the leader.
+      if (conn_) conn_->close();
+      return;
+    }
+    if (!known) {
+      // The leader is not among our servers (a client pinned to one member): say so.
+      finish_call(call_id, std::move(response.status));
+      return;
+    }
+  }
+  // No leader known yet (an election is on), or one we cannot place: ask again shortly —
+  // on the next server when this one knows no leader (it may be cut off from the rest).
+  auto timer = std::make_shared<asio::steady_timer>(io_, kNotLeaderRetry);
+  bool move_on = leader.empty() && servers.size() > 1;
+  timer->async_wait([this, timer, call_id, move_on](const boost::system::error_code& ec) {
+    if (ec || closing_) return;
+    if (move_on && conn_) {
+      next_server_ = next_server_ % options_.servers.size() + 1;
+      conn_->close();  // reconnecting resends the open calls
+      return;
+    }
+    send_call(call_id);
   });
 }
 

@@ -91,6 +91,8 @@ class ParkClient final : public Park {
   void submit(proto::Request request, ResponseDone done, std::chrono::milliseconds timeout);
   void submit_write(proto::WriteRequest request, ResponseDone done);
   void send_call(std::uint64_t call_id);
+  // A server answered not_leader: go to the leader it names, or try again shortly.
+  void on_not_leader(std::uint64_t call_id, proto::Response response);
   void finish_call(std::uint64_t call_id, Result<proto::Response> result);
   void on_connected(std::shared_ptr<core::RpcClient> conn);
   void on_connection_lost(const Status& why);

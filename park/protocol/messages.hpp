@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "park/protocol/peer_messages.hpp"
 #include "park/store/serialize.hpp"
 
 namespace fourinone::park::proto {
@@ -82,7 +83,7 @@ struct StatusRequest {
 };
 
 using Request = std::variant<WriteRequest, GetRequest, ListRequest, LatestRequest, WatchRequest, UnwatchRequest,
-                             HeartbeatRequest, StatusRequest>;
+                             HeartbeatRequest, StatusRequest, PeerRequest, PeerChunk>;
 
 struct Response {
   Status status;
@@ -117,7 +118,7 @@ namespace fourinone {
 
 template <class A>
 void serialize(A& ar, MemberStatus& m) {
-  ar(m.address, m.role, m.healthy);
+  ar(m.address, m.role, m.healthy, m.match_index);
 }
 
 template <class A>

@@ -22,17 +22,20 @@ Result<std::uint64_t> recover(LogStorage& log, Store& store, const StoreLimits& 
     store = std::move(loaded).value();
     applied = snap->index;
   }
-  std::uint64_t last = log.last_index();
+  // Only committed entries may be applied; the rest wait for the group's verdict (Raft
+  // replays them once the leader confirms the commit index).
+  std::uint64_t last = std::min(log.last_index(), log.hard_state().commit);
   while (applied < last) {
     auto entries = log.read(applied + 1, last + 1, 64u << 20);
     if (!entries.ok()) return Status(Errc::internal, "reading the log: " + entries.status().message());
     for (const auto& entry : entries.value()) {
+      applied = entry.index;
+      if (entry.data.empty()) continue;  // a leader's noop entry (see replicated_log.cpp)
       Command command;
       if (Status s = core::decode(entry.data, command, "log entry"); !s.ok()) {
         return Status(Errc::internal, "log entry " + std::to_string(entry.index) + " is corrupt: " + s.message());
       }
       store.apply(command);
-      applied = entry.index;
     }
   }
   return applied;
@@ -45,12 +48,6 @@ Result<std::unique_ptr<ParkServer>> ParkServer::start(const ParkServerOptions& o
   if (std::find(servers.begin(), servers.end(), options.self) == servers.end()) {
     return Status(Errc::config_error, options.config.file + ": " + options.self.to_string() +
                                           " is not listed in PARK/SERVERS");
-  }
-  if (servers.size() > 1) {
-    // Running several standalone servers would let their data diverge silently; refuse until
-    // the servers replicate (Raft group, issue "ParkServer group").
-    return Status(Errc::config_error, options.config.file + ": PARK/SERVERS lists " + std::to_string(servers.size()) +
-                                          " servers, but this build runs a single park server; list one");
   }
   std::string dir = options.config.resolved_data_dir() + "/" + options.self.host + "_" +
                     std::to_string(options.self.port);

@@ -9,6 +9,7 @@
 // start() recovers from the LMDB files alone (snapshot + log replay).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -21,7 +22,9 @@ struct ParkServerOptions {
   Config config;
   ServerAddress self;        // which SERVERS entry this is
   bool sync = true;          // fsync each batch (tests of non-durability concerns may turn it off)
-  std::uint64_t snapshot_every = 100'000;  // log entries between snapshots
+  // Reach these members through another address than their SERVERS entry (a relay, a NAT),
+  // by SERVERS entry. Used by the partition tests to put a cuttable relay between servers.
+  std::map<ServerAddress, ServerAddress> peer_routes;
 };
 
 class ParkServer {

@@ -35,9 +35,10 @@ ParkService::ParkService(const ParkServerOptions& options, Store store, std::uin
                                   static_cast<std::uint32_t>(options.config.park.max_value + (1u << 20)),
                                   options.config.park.users, std::chrono::milliseconds(5000)}),
       hub_(io_, store_, kHistoryBytes),
-      pipeline_(io_, std::move(log), applied_index, [this](const Command& c) { return apply(c); },
-                [this] { return store_.save(); },
-                LogPipeline::Options{4096, options.snapshot_every}),
+      log_(io_, std::move(log), applied_index, log_options(),
+           ReplicatedLog::Callbacks{[this](const Command& c) { return apply(c); }, [this] { return store_.save(); },
+                                    [this](const std::string& data) { return load_snapshot(data); },
+                                    [this](raft::Role role, raft::NodeId, std::uint64_t) { on_role_changed(role); }}),
       tick_timer_(io_),
       clear_timer_(io_) {
   // A restarted (or newly elected) server gives every session a fresh full timeout plus the
@@ -45,7 +46,46 @@ ParkService::ParkService(const ParkServerOptions& options, Store store, std::uin
   sessions_.reset_all(store_.sessions(), now_ms(), options_.config.park.max_delay.count());
 }
 
-ParkService::~ParkService() { pipeline_.stop(); }
+ReplicatedLog::Options ParkService::log_options() const {
+  ReplicatedLog::Options o;
+  const auto& servers = options_.config.park.servers;
+  o.servers = servers;
+  o.self = static_cast<raft::NodeId>(std::find(servers.begin(), servers.end(), options_.self) - servers.begin()) + 1;
+  o.snapshot_every = options_.config.park.snapshot_entries;
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    auto route = options_.peer_routes.find(servers[i]);
+    if (route != options_.peer_routes.end()) o.routes[i + 1] = route->second;
+  }
+  // Links to peers log in like any client (FOURINONE_USER / FOURINONE_PASSWORD) when USERS
+  // is set, and carry the same frame limit as client requests.
+  o.peer_client.client_id = 0x5045455200000000ull | o.self;  // "PEER" + id: readable in logs
+  if (const char* user = std::getenv("FOURINONE_USER")) o.peer_client.user = user;
+  if (const char* password = std::getenv("FOURINONE_PASSWORD")) o.peer_client.password = password;
+  o.peer_client.max_frame = static_cast<std::uint32_t>(options_.config.park.max_value + (1u << 20));
+  return o;
+}
+
+Status ParkService::load_snapshot(const std::string& data) {
+  auto loaded = Store::load(data, StoreLimits{options_.config.park.max_name, options_.config.park.max_value});
+  if (!loaded.ok()) return loaded.status();
+  store_ = std::move(loaded).value();
+  // The history behind the watches has a hole now: every watcher re-reads (resync).
+  hub_.resync_all();
+  sessions_.reset_all(store_.sessions(), now_ms(), options_.config.park.max_delay.count());
+  return {};
+}
+
+void ParkService::on_role_changed(raft::Role role) {
+  if (role == raft::Role::leader) {
+    // A new leader gives every session a fresh full timeout plus the rescue period (MAXDELAY):
+    // clients need time to find us before their heartbeat nodes go (DESIGN §4.2).
+    sessions_.reset_all(store_.sessions(), now_ms(), options_.config.park.max_delay.count());
+    expiring_sessions_.clear();
+    ttl_in_flight_ = false;
+  }
+}
+
+ParkService::~ParkService() = default;
 
 std::int64_t ParkService::now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -54,6 +94,7 @@ std::int64_t ParkService::now_ms() {
 
 Status ParkService::listen() {
   if (Status s = rpc_.listen(options_.self.host, options_.self.port); !s.ok()) return s;
+  log_.start();
   schedule_tick();
   if (double hours = options_.config.park.clear_period_hours; hours > 0) {
     // The first run comes soon after start (5 s, or one period if that is shorter).
@@ -84,9 +125,11 @@ void ParkService::stop() {
     clear_timer_.cancel();
     boost::system::error_code ignored;
     signals_.cancel(ignored);
-    rpc_.stop();
-    pipeline_.stop();  // waits for the batch in flight to be durable
-    io_.stop();
+    // A leader hands over first, so the group does not wait out an election timeout.
+    log_.shutdown(std::chrono::milliseconds(2000), [this] {
+      rpc_.stop();
+      io_.stop();
+    });
   });
 }
 
@@ -99,7 +142,9 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
     conn->fail(id, s);
     return;
   }
-  if (stopping_) {
+  // While stopping, peers still get through: a leader hands over during shutdown.
+  if (stopping_ && !std::holds_alternative<proto::PeerRequest>(request) &&
+      !std::holds_alternative<proto::PeerChunk>(request)) {
     proto::Response r;
     r.status = Status(Errc::unavailable, "server shutting down");
     conn->reply(id, core::encode(r));
@@ -113,22 +158,12 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
         if constexpr (std::is_same_v<T, proto::WriteRequest>) {
           handle_write(conn, id, std::move(req));
           return;
-        } else if constexpr (std::is_same_v<T, proto::GetRequest>) {
-          if (const Node* node = store_.find(req.domain, req.node)) {
-            response.nodes.push_back(*node);
-          } else {
-            response.status = Status(Errc::not_found, "node " + req.domain + "/" + req.node + " does not exist");
-          }
-        } else if constexpr (std::is_same_v<T, proto::ListRequest>) {
-          if (store_.has_domain(req.domain)) {
-            response.nodes = store_.list(req.domain);
-          } else {
-            response.status = Status(Errc::not_found, "domain " + req.domain + " does not exist");
-          }
-        } else if constexpr (std::is_same_v<T, proto::LatestRequest>) {
-          hub_.latest(conn, id, req);
+        } else if constexpr (std::is_same_v<T, proto::GetRequest> || std::is_same_v<T, proto::ListRequest> ||
+                             std::is_same_v<T, proto::LatestRequest>) {
+          handle_read(conn, id, proto::Request(std::move(req)));
           return;
         } else if constexpr (std::is_same_v<T, proto::WatchRequest>) {
+          if (!log_.is_leader()) return reply_not_leader(conn, id, Status(Errc::not_leader, "watch on a follower"));
           // The reply (with the start revision) goes first, then any replayed history.
           response.revision = store_.revision();
           conn->reply(id, core::encode(response));
@@ -137,12 +172,26 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
         } else if constexpr (std::is_same_v<T, proto::UnwatchRequest>) {
           hub_.remove_watch(conn, req.watch_id);
         } else if constexpr (std::is_same_v<T, proto::HeartbeatRequest>) {
+          // Only the leader keeps session liveness (DESIGN §4.2).
+          if (!log_.is_leader()) return reply_not_leader(conn, id, Status(Errc::not_leader, "heartbeat to a follower"));
           if (!sessions_.touch(req.session, now_ms()) || expiring_sessions_.count(req.session)) {
             response.status = Status(Errc::session_expired, "session " + std::to_string(req.session) + " has expired");
           }
         } else if constexpr (std::is_same_v<T, proto::StatusRequest>) {
           handle_status(conn, id);
           return;
+        } else if constexpr (std::is_same_v<T, proto::PeerRequest>) {
+          if (req.from == 0 || req.from > options_.config.park.servers.size()) {
+            response.status = Status(Errc::bad_request, "raft messages from unknown server id " + std::to_string(req.from));
+          } else {
+            log_.on_peer_messages(req.from, std::move(req.messages));
+          }
+        } else if constexpr (std::is_same_v<T, proto::PeerChunk>) {
+          if (req.from == 0 || req.from > options_.config.park.servers.size()) {
+            response.status = Status(Errc::bad_request, "raft messages from unknown server id " + std::to_string(req.from));
+          } else {
+            log_.on_peer_chunk(std::move(req));
+          }
         }
         conn->reply(id, core::encode(response));
       },
@@ -202,11 +251,12 @@ void ParkService::handle_write(const core::RpcConnectionPtr& conn, std::uint64_t
                                                 : static_cast<std::int64_t>(options_.config.park.session_timeout.count()),
                  kMinSessionTimeoutMs, kMaxSessionTimeoutMs);
   std::weak_ptr<core::RpcConnection> weak = conn;
-  pipeline_.propose(std::move(command), [weak, id](const ApplyResult& result) {
+  log_.propose(std::move(command), [this, weak, id](const ApplyResult& result) {
     auto c = weak.lock();
     if (!c || !c->is_open()) return;  // the client will retry with the same seq
     proto::Response response;
     response.status = result.status;
+    if (result.status.code() == Errc::not_leader) response.leader = log_.leader_address();
     response.revision = result.revision;
     response.results = result.results;
     response.failed_op = result.failed_op;
@@ -240,7 +290,7 @@ void ParkService::propose_internal(Command command) {
   command.caller = "park";
   command.host = options_.self.host;
   auto kind = command.kind;
-  pipeline_.propose(std::move(command), [kind, this](const ApplyResult& result) {
+  log_.propose(std::move(command), [kind, this](const ApplyResult& result) {
     if (kind == CommandKind::expire_nodes) ttl_in_flight_ = false;
     if (!result.status.ok()) spdlog::warn("internal command failed: {}", result.status.to_string());
   });
@@ -256,6 +306,8 @@ void ParkService::schedule_tick() {
 }
 
 void ParkService::on_tick() {
+  // Only the leader decides that time is up; everyone applies its decisions (STYLE §3).
+  if (!log_.is_leader()) return;
   auto now = now_ms();
   for (auto session : sessions_.expired(now)) {
     if (!expiring_sessions_.insert(session).second) continue;
@@ -282,6 +334,10 @@ void ParkService::schedule_clear(std::chrono::milliseconds delay) {
   clear_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
     const auto& park = options_.config.park;
+    if (!log_.is_leader()) {
+      schedule_clear(std::chrono::milliseconds(static_cast<std::int64_t>(park.clear_period_hours * 3600.0 * 1000.0)));
+      return;
+    }
     auto cutoff = now_ms() - static_cast<std::int64_t>(park.expiration_hours * 3600.0 * 1000.0);
     auto old = store_.created_before(cutoff, 100'000);
     if (!old.empty()) {
@@ -302,18 +358,87 @@ void ParkService::handle_status(const core::RpcConnectionPtr& conn, std::uint64_
   proto::Response response;
   ParkStatus info;
   info.server = options_.self.to_string();
-  info.role = "leader";
-  info.leader = info.server;
-  info.term = 1;
+  info.role = log_.failed() ? "failed" : raft::role_name(log_.role());
+  info.leader = log_.leader_address();
+  info.term = log_.term();
   info.revision = store_.revision();
-  info.commit_index = pipeline_.applied_index();
+  info.commit_index = log_.commit_index();
   info.sessions = store_.sessions().size();
   info.domains = store_.domain_count();
   info.nodes = store_.node_count();
   info.bytes = store_.bytes();
-  info.members.push_back(MemberStatus{info.server, "leader", !pipeline_.failed()});
+  const auto& servers = log_.servers();
+  for (raft::NodeId i = 1; i <= servers.size(); ++i) {
+    MemberStatus m;
+    m.address = servers[i - 1].to_string();
+    bool is_leader = m.address == info.leader;
+    if (i == log_.self()) {
+      m.role = info.role;
+      m.healthy = !log_.failed();
+    } else if (log_.is_leader()) {
+      // The leader knows: a follower it heard from within an election timeout is healthy.
+      m.healthy = log_.ticks_since_heard(i) < log_.election_ticks();
+      m.role = m.healthy ? "follower" : "unreachable";
+      m.match_index = log_.match_index(i);
+    } else {
+      m.role = is_leader ? "leader" : "follower";  // as far as a follower can tell
+      m.healthy = log_.peer_connected(i);
+    }
+    info.members.push_back(std::move(m));
+  }
   response.revision = info.revision;
   response.info = std::move(info);
+  conn->reply(id, core::encode(response));
+}
+
+void ParkService::reply_not_leader(const core::RpcConnectionPtr& conn, std::uint64_t id, Status why) {
+  proto::Response response;
+  std::string leader = log_.leader_address();
+  response.status = Status(Errc::not_leader, why.message() + (leader.empty() ? "; no leader known yet" : "; the leader is " + leader));
+  response.leader = leader;
+  response.revision = store_.revision();
+  conn->reply(id, core::encode(response));
+}
+
+void ParkService::handle_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request&& request) {
+  // ReadIndex (thesis §6.4): confirm leadership, wait until applied, then read the store.
+  // Even a group of one goes this way: after a restart it must first commit an entry of its
+  // new term, which brings the store up to every write it acknowledged before.
+  auto shared = std::make_shared<proto::Request>(std::move(request));
+  std::weak_ptr<core::RpcConnection> weak = conn;
+  log_.read_barrier([this, weak, id, shared](const Status& status) {
+    auto c = weak.lock();
+    if (!c || !c->is_open()) return;
+    if (!status.ok()) {
+      if (status.code() == Errc::not_leader) return reply_not_leader(c, id, status);
+      proto::Response response;
+      response.status = status;
+      c->reply(id, core::encode(response));
+      return;
+    }
+    serve_read(c, id, *shared);
+  });
+}
+
+void ParkService::serve_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request& request) {
+  proto::Response response;
+  response.revision = store_.revision();
+  if (auto* get = std::get_if<proto::GetRequest>(&request)) {
+    if (const Node* node = store_.find(get->domain, get->node)) {
+      response.nodes.push_back(*node);
+    } else {
+      response.status = Status(Errc::not_found, "node " + get->domain + "/" + get->node + " does not exist");
+    }
+  } else if (auto* list = std::get_if<proto::ListRequest>(&request)) {
+    if (store_.has_domain(list->domain)) {
+      response.nodes = store_.list(list->domain);
+    } else {
+      response.status = Status(Errc::not_found, "domain " + list->domain + " does not exist");
+    }
+  } else if (auto* latest = std::get_if<proto::LatestRequest>(&request)) {
+    hub_.latest(conn, id, *latest);
+    return;
+  }
   conn->reply(id, core::encode(response));
 }
 

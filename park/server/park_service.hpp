@@ -10,7 +10,7 @@
 #include "core/rpc_server.hpp"
 #include "park/protocol/messages.hpp"
 #include "park/server/data_dir_lock.hpp"
-#include "park/server/log_pipeline.hpp"
+#include "park/server/replicated_log.hpp"
 #include "park/server/park_server.hpp"
 #include "park/server/watch_hub.hpp"
 #include "park/session/session_tracker.hpp"
@@ -36,6 +36,12 @@ class ParkService final : public ParkServer, public core::RpcHandler {
  private:
   void handle_write(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::WriteRequest&& request);
   void handle_status(const core::RpcConnectionPtr& conn, std::uint64_t id);
+  void handle_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request&& request);
+  void serve_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request& request);
+  void reply_not_leader(const core::RpcConnectionPtr& conn, std::uint64_t id, Status why);
+  void on_role_changed(raft::Role role);
+  Status load_snapshot(const std::string& data);
+  ReplicatedLog::Options log_options() const;
   Status check_write(const proto::WriteRequest& request) const;
   ApplyResult apply(const Command& command);
   void propose_internal(Command command);
@@ -52,7 +58,7 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   core::RpcServer rpc_;
   WatchHub hub_;
   SessionTracker sessions_;
-  LogPipeline pipeline_;
+  ReplicatedLog log_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer clear_timer_;
   std::set<std::uint64_t> expiring_sessions_;  // expire proposals in flight

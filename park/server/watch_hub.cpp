@@ -65,6 +65,25 @@ void WatchHub::publish(const std::vector<WatchEvent>& events) {
   for (auto id : ready) finish_waiter(id, true);
 }
 
+void WatchHub::resync_all() {
+  std::uint64_t now = store_.revision();
+  history_.clear();
+  history_bytes_ = 0;
+  history_start_ = now + 1;
+  for (auto& [key, w] : watchers_) {
+    w.next_revision = now + 1;
+    if (auto conn = w.conn.lock()) {
+      proto::WatchPush push;
+      push.resync = true;
+      push.revision = now;
+      send(conn, key.second, push);
+    }
+  }
+  std::vector<std::uint64_t> waiting;
+  for (const auto& [id, waiter] : waiters_) waiting.push_back(id);
+  for (auto id : waiting) finish_waiter(id, true);
+}
+
 void WatchHub::add_watch(const core::RpcConnectionPtr& conn, const proto::WatchRequest& request) {
   WatchKey key{conn.get(), request.watch_id};
   remove_watch(conn, request.watch_id);

@@ -42,6 +42,10 @@ class WatchHub {
 
   void remove_connection(const core::RpcConnection* conn);
 
+  // The store was replaced wholesale (a snapshot from the leader): the history has a hole, so
+  // every watcher gets a resync push and continues from the new revision; waiters re-check.
+  void resync_all();
+
   // The last revision that changed anything in the domain (0 if unknown).
   std::uint64_t domain_revision(const std::string& domain) const;
   std::uint64_t history_start() const { return history_start_; }

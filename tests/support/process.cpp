@@ -179,12 +179,9 @@ CliResult run_program(const std::vector<std::string>& argv, const std::string& i
   return result;
 }
 
-ParkConfigFile write_park_config(const TempDir& dir, const std::map<std::string, std::string>& extra,
-                                 std::uint16_t port) {
-  ParkConfigFile file;
-  file.port = port ? port : free_port();
-  file.path = dir.file("config.xml");
-  std::map<std::string, std::string> park{{"SERVERS", "127.0.0.1:" + std::to_string(file.port)},
+void write_test_config(const std::string& path, const std::string& servers,
+                       const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> park{{"SERVERS", servers},
                                           {"DATADIR", "data"},
                                           {"SESSIONTIMEOUT", "2000"},
                                           {"HEARTBEAT", "300"},
@@ -193,8 +190,21 @@ ParkConfigFile write_park_config(const TempDir& dir, const std::map<std::string,
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PROPSTABLE>\n  <PROPSROW DESC=\"PARK\">\n";
   for (const auto& [k, v] : park) xml += "    <" + k + ">" + v + "</" + k + ">\n";
   xml += "  </PROPSROW>\n  <PROPSROW DESC=\"LOG\">\n    <LEVELNAME>info</LEVELNAME>\n  </PROPSROW>\n</PROPSTABLE>\n";
-  write_file(file.path, xml);
+  write_file(path, xml);
+}
+
+ParkConfigFile write_park_config(const TempDir& dir, const std::map<std::string, std::string>& extra,
+                                 std::uint16_t port) {
+  ParkConfigFile file;
+  file.port = port ? port : free_port();
+  file.path = dir.file("config.xml");
+  write_test_config(file.path, "127.0.0.1:" + std::to_string(file.port), extra);
   return file;
+}
+
+std::uint64_t revision_in_status(const std::string& status) {
+  auto at = status.find("revision: ");
+  return at == std::string::npos ? 0 : std::stoull(status.substr(at + 10));
 }
 
 ParkServerProcess::ParkServerProcess(const ParkConfigFile& config, std::vector<std::string> extra_args)

@@ -81,6 +81,13 @@ struct ParkConfigFile {
   std::string path;
   std::uint16_t port = 0;
 };
+// Writes a test config.xml: PARK with SERVERS, short timeouts and `extra` elements; LOG at info.
+void write_test_config(const std::string& path, const std::string& servers,
+                       const std::map<std::string, std::string>& extra = {});
+
+// The "revision: N" of `fourinone ctl status` output (0 if absent).
+std::uint64_t revision_in_status(const std::string& status);
+
 ParkConfigFile write_park_config(const TempDir& dir, const std::map<std::string, std::string>& extra = {},
                                  std::uint16_t port = 0);
 

@@ -1,0 +1,490 @@
+#include "park/server/replicated_log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "core/wire_archive.hpp"
+#include "park/store/serialize.hpp"
+
+namespace fourinone::park {
+namespace asio = boost::asio;
+
+namespace {
+
+// A noop entry (a new leader's first) is stored with empty data: a Command never encodes to
+// nothing, so the two cannot be confused.
+LogEntry to_log_entry(const raft::Entry& e) {
+  return LogEntry{e.index, e.term, e.type == raft::EntryType::noop ? std::string() : e.data};
+}
+
+raft::Entry to_raft_entry(LogEntry e) {
+  raft::Entry out;
+  out.index = e.index;
+  out.term = e.term;
+  out.type = e.data.empty() ? raft::EntryType::noop : raft::EntryType::normal;
+  out.data = std::move(e.data);
+  return out;
+}
+
+// Everything the core needs to resume: hard state, snapshot and the entries after it.
+raft::Restore read_restore(const LogStorage& log, std::uint64_t applied) {
+  raft::Restore restore;
+  HardState hs = log.hard_state();
+  // Entries up to `applied` are in the store, so they were committed.
+  restore.hard_state = raft::HardState{hs.term, hs.vote, std::max(hs.commit, applied)};
+  if (auto snap = log.snapshot()) {
+    restore.snapshot = raft::Snapshot{snap->index, snap->term, std::make_shared<const std::string>(snap->data)};
+  }
+  std::uint64_t next = log.first_index();
+  while (next <= log.last_index()) {
+    auto batch = log.read(next, log.last_index() + 1, 64u << 20);
+    if (!batch.ok()) {
+      spdlog::critical("reading the log at index {}: {}", next, batch.status().to_string());
+      std::abort();  // recovery read the same entries a moment ago; storage is failing
+    }
+    for (auto& e : batch.value()) restore.entries.push_back(to_raft_entry(std::move(e)));
+    next = restore.entries.back().index + 1;
+  }
+  restore.applied = applied;
+  return restore;
+}
+
+std::map<raft::NodeId, ServerAddress> peers_of(const ReplicatedLog::Options& o) {
+  std::map<raft::NodeId, ServerAddress> peers;
+  for (std::size_t i = 0; i < o.servers.size(); ++i) {
+    if (i + 1 == o.self) continue;
+    auto route = o.routes.find(i + 1);
+    peers[i + 1] = route != o.routes.end() ? route->second : o.servers[i];
+  }
+  return peers;
+}
+
+}  // namespace
+
+ReplicatedLog::ReplicatedLog(asio::io_context& io, std::unique_ptr<LogStorage> log, std::uint64_t applied,
+                             Options options, Callbacks callbacks)
+    : io_(io),
+      log_(std::move(log)),
+      options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      transport_(io, PeerTransport::Options{options_.self, peers_of(options_), options_.peer_client}),
+      tick_timer_(io),
+      storage_work_(storage_io_.get_executor()),
+      applied_(applied) {
+  raft::Config config;
+  config.id = options_.self;
+  for (std::size_t i = 0; i < options_.servers.size(); ++i) config.servers.push_back(i + 1);
+  config.election_ticks = options_.election_ticks;
+  config.heartbeat_ticks = options_.heartbeat_ticks;
+  config.seed = options_.seed ? options_.seed : std::random_device{}() ^ static_cast<std::uint64_t>(options_.self);
+  auto restore = read_restore(*log_, applied);
+  snapshot_index_ = restore.snapshot ? restore.snapshot->index : 0;
+  if (restore.snapshot && restore.snapshot->index == applied) applied_term_ = restore.snapshot->term;
+  for (const auto& e : restore.entries) {
+    if (e.index == applied) applied_term_ = e.term;
+  }
+  raft_ = std::make_unique<raft::Raft>(config, std::move(restore));
+  last_role_ = raft_->role();
+  last_term_ = raft_->term();
+  storage_thread_ = std::thread([this] { storage_io_.run(); });
+}
+
+ReplicatedLog::~ReplicatedLog() {
+  stopped_ = true;
+  transport_.stop();
+  storage_work_.reset();
+  if (storage_thread_.joinable()) storage_thread_.join();
+}
+
+void ReplicatedLog::start() {
+  schedule_tick();
+  process_ready();
+}
+
+void ReplicatedLog::schedule_tick() {
+  tick_timer_.expires_after(options_.tick);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_ || failed()) return;
+    raft_->tick();
+    note_role();
+    process_ready();
+    schedule_tick();
+  });
+}
+
+// --- writes ----------------------------------------------------------------------------------
+
+Status ReplicatedLog::not_leader_status() const {
+  std::string where = leader_address();
+  return Status(Errc::not_leader, where.empty() ? "no leader is known yet; retry"
+                                                : "this server is not the leader; the leader is " + where);
+}
+
+void ReplicatedLog::propose(Command command, Done done) {
+  if (stopped_) return done(ApplyResult{Status(Errc::unavailable, "server shutting down")});
+  if (failed()) return done(ApplyResult{failure_});
+  if (!is_leader()) return done(ApplyResult{not_leader_status()});
+  queued_.push_back(std::move(command));
+  queued_done_.push_back(std::move(done));
+  if (queued_.size() >= options_.max_batch) {
+    flush_proposals();
+  } else if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(io_, [this] {
+      flush_posted_ = false;
+      flush_proposals();
+    });
+  }
+}
+
+void ReplicatedLog::flush_proposals() {
+  if (queued_.empty() || stopped_) return;
+  std::vector<Command> commands = std::move(queued_);
+  std::vector<Done> dones = std::move(queued_done_);
+  queued_.clear();
+  queued_done_.clear();
+  std::vector<std::string> data;
+  data.reserve(commands.size());
+  for (const auto& c : commands) data.push_back(core::encode(c));
+  auto r = raft_->propose(std::move(data));
+  if (r.error != raft::ProposeError::none) {
+    Status why = r.error == raft::ProposeError::transferring
+                     ? Status(Errc::not_leader, "leadership is being handed over; retry")
+                 : r.error == raft::ProposeError::too_large
+                     ? Status(Errc::unavailable, "too many writes are waiting for the group to commit; retry later")
+                     : not_leader_status();
+    for (auto& d : dones) d(ApplyResult{why});
+    return;
+  }
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    pending_[r.index + i] = Pending{r.term, std::move(commands[i]), std::move(dones[i])};
+  }
+  process_ready();
+}
+
+// --- reads -----------------------------------------------------------------------------------
+
+void ReplicatedLog::read_barrier(ReadDone done) {
+  if (stopped_) return done(Status(Errc::unavailable, "server shutting down"));
+  if (failed()) return done(failure_);
+  if (!is_leader()) return done(not_leader_status());
+  queued_reads_.push_back(std::move(done));
+  if (!read_flush_posted_) {
+    read_flush_posted_ = true;
+    asio::post(io_, [this] {
+      read_flush_posted_ = false;
+      flush_reads();
+    });
+  }
+}
+
+void ReplicatedLog::flush_reads() {
+  if (queued_reads_.empty() || stopped_) return;
+  std::uint64_t context = next_read_context_++;
+  std::vector<ReadDone> waiters = std::move(queued_reads_);
+  queued_reads_.clear();
+  if (!raft_->read_index(context)) {
+    Status why = not_leader_status();
+    for (auto& w : waiters) w(why);
+    return;
+  }
+  reads_[context] = PendingRead{0, std::move(waiters)};
+  process_ready();
+}
+
+void ReplicatedLog::serve_reads() {
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.index != 0 && it->second.index <= applied_) {
+      for (auto& w : it->second.waiters) w(Status());
+      it = reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// --- the Ready loop --------------------------------------------------------------------------
+
+void ReplicatedLog::on_peer_messages(raft::NodeId from, std::vector<raft::Message> messages) {
+  if (stopped_ || failed()) return;
+  for (auto& m : messages) {
+    // The sender's id comes from the frame; a message claiming another sender, or not meant
+    // for us, is dropped rather than trusted.
+    if (m.from != from || m.to != options_.self) {
+      spdlog::warn("dropping a raft message from {} claiming {} -> {}", from, m.from, m.to);
+      continue;
+    }
+    raft_->step(m);
+  }
+  note_role();
+  process_ready();
+}
+
+void ReplicatedLog::on_peer_chunk(proto::PeerChunk chunk) {
+  if (stopped_ || failed()) return;
+  raft::NodeId from = chunk.from;
+  if (auto request = transport_.on_chunk(std::move(chunk))) {
+    if (request->from != from) return;
+    on_peer_messages(from, std::move(request->messages));
+  }
+}
+
+void ReplicatedLog::process_ready() {
+  if (stopped_ || failed() || !raft_->has_ready()) return;
+  // Readies are pipelined: this one's messages leave now, even while earlier readies are
+  // still on disk; persistence and application happen strictly in the order taken.
+  auto flight = std::make_shared<InFlight>();
+  flight->ready = raft_->ready();
+  raft::Ready& ready = flight->ready;
+  if (!ready.messages.empty()) transport_.send(std::move(ready.messages));
+  ready.messages.clear();
+  inflight_.push_back(flight);
+
+  if (ready.hard_state) latest_hard_state_ = ready.hard_state;
+  bool must_write = ready.snapshot || !ready.entries.empty() || ready.must_sync;
+  if (!must_write) {
+    // A commit-only change of the hard state need not cost an fsync: the commit index can be
+    // recomputed after a crash, so it rides along with the next real write.
+    flight->persisted = true;
+    drain_inflight();
+    return;
+  }
+  unwritten_.push_back(flight);
+  start_write();
+}
+
+// Group commit: one write at a time; the readies taken meanwhile (their messages already
+// sent) go down together as one transaction and one fsync when it returns.
+void ReplicatedLog::start_write() {
+  if (write_in_flight_ || unwritten_.empty()) return;
+  auto batch = std::make_shared<std::vector<std::shared_ptr<InFlight>>>();
+  // A snapshot replaces the log: it travels alone, entries of later readies go next time.
+  if (unwritten_.front()->ready.snapshot) {
+    batch->push_back(unwritten_.front());
+    unwritten_.pop_front();
+  } else {
+    while (!unwritten_.empty() && !unwritten_.front()->ready.snapshot) {
+      batch->push_back(unwritten_.front());
+      unwritten_.pop_front();
+    }
+  }
+  std::optional<HardState> hs;
+  if (latest_hard_state_) {
+    hs = HardState{latest_hard_state_->term, latest_hard_state_->vote, latest_hard_state_->commit};
+    latest_hard_state_.reset();
+  }
+  write_in_flight_ = true;
+  asio::post(storage_io_, [this, batch, hs] {
+    Status status;
+    std::vector<LogEntry> entries;
+    for (const auto& flight : *batch) {
+      const raft::Ready& rd = flight->ready;
+      if (rd.snapshot) {
+        const auto& snap = *rd.snapshot;
+        status = log_->save_snapshot(Snapshot{snap.index, snap.term, snap.data ? *snap.data : std::string()});
+        if (!status.ok()) break;
+      }
+      if (rd.entries.empty()) continue;
+      // A later ready may replace the tail of an earlier one (a new leader's entries).
+      std::uint64_t first = rd.entries.front().index;
+      while (!entries.empty() && entries.back().index >= first) entries.pop_back();
+      for (const auto& e : rd.entries) entries.push_back(to_log_entry(e));
+    }
+    if (status.ok() && (hs || !entries.empty())) status = log_->write(hs, entries);
+    asio::post(io_, [this, batch, status] {
+      write_in_flight_ = false;
+      for (auto& flight : *batch) {
+        flight->persisted = true;
+        flight->status = status;
+      }
+      drain_inflight();
+      start_write();
+    });
+  });
+}
+
+void ReplicatedLog::drain_inflight() {
+  while (!inflight_.empty() && inflight_.front()->persisted && !stopped_ && !failed()) {
+    auto flight = inflight_.front();
+    inflight_.pop_front();
+    on_persisted(flight->ready, flight->status);
+  }
+  process_ready();
+}
+
+void ReplicatedLog::on_persisted(raft::Ready& ready, const Status& status) {
+  if (!status.ok()) return fail_storage(status);
+  // Votes and acknowledgements promise durable state: only now may they leave.
+  if (!ready.messages_after_persist.empty()) transport_.send(std::move(ready.messages_after_persist));
+  ready.messages_after_persist.clear();
+  if (ready.snapshot) {
+    const auto& s = *ready.snapshot;
+    if (Status loaded = callbacks_.load_snapshot(s.data ? *s.data : std::string()); !loaded.ok()) {
+      return fail_storage(Status(Errc::internal, "installing the leader's snapshot at index " +
+                                                     std::to_string(s.index) + ": " + loaded.message()));
+    }
+    applied_ = s.index;
+    applied_term_ = s.term;
+    snapshot_index_ = s.index;
+    // Proposals at or below the snapshot can no longer be matched to their entries.
+    for (auto it = pending_.begin(); it != pending_.end() && it->first <= s.index;) {
+      it->second.done(ApplyResult{Status(Errc::unavailable, "the outcome is unknown after a snapshot; retry")});
+      it = pending_.erase(it);
+    }
+    spdlog::info("installed the leader's snapshot at index {}", s.index);
+  }
+  for (const auto& entry : ready.committed) apply_committed(entry);
+  for (const auto& rs : ready.read_states) {
+    auto it = reads_.find(rs.context);
+    if (it != reads_.end()) it->second.index = std::max<std::uint64_t>(rs.index, 1);
+  }
+  serve_reads();
+  raft_->advance(ready);
+  maybe_snapshot();
+  note_role();
+  if (on_transferred_ && !is_leader()) std::exchange(on_transferred_, nullptr)();
+}
+
+void ReplicatedLog::apply_committed(const raft::Entry& entry) {
+  if (entry.index <= applied_) return;  // already in the store (restart, snapshot)
+  applied_ = entry.index;
+  applied_term_ = entry.term;
+  auto it = pending_.find(entry.index);
+  if (entry.type == raft::EntryType::noop) {
+    if (it != pending_.end()) {
+      it->second.done(ApplyResult{Status(Errc::not_leader, "another leader took over before the write; retry")});
+      pending_.erase(it);
+    }
+    return;
+  }
+  if (it != pending_.end() && it->second.term == entry.term) {
+    // Our own proposal: apply the command we still hold (no decode) and answer.
+    ApplyResult result = callbacks_.apply(it->second.command);
+    auto done = std::move(it->second.done);
+    pending_.erase(it);
+    done(result);
+    return;
+  }
+  if (it != pending_.end()) {
+    it->second.done(ApplyResult{Status(Errc::not_leader, "another leader took over before the write; retry")});
+    pending_.erase(it);
+  }
+  Command command;
+  if (Status s = core::decode(entry.data, command, "log entry"); !s.ok()) {
+    // Every replica decodes the same bytes, so this is a bug or corruption, not bad input.
+    spdlog::critical("committed log entry {} does not decode: {}", entry.index, s.message());
+    std::abort();
+  }
+  (void)callbacks_.apply(command);
+}
+
+void ReplicatedLog::maybe_snapshot() {
+  if (applied_ - snapshot_index_ < options_.snapshot_every) return;
+  auto data = std::make_shared<const std::string>(callbacks_.save_snapshot());
+  std::uint64_t index = applied_;
+  std::uint64_t term = applied_term_;
+  snapshot_index_ = index;
+  // Stored first, then the core may drop the entries and hand the snapshot to lagging
+  // followers. The serialisation above ran on this thread; the write runs on the storage
+  // thread in order with the appends.
+  asio::post(storage_io_, [this, index, term, data] {
+    Status s = log_->save_snapshot(Snapshot{index, term, *data});
+    asio::post(io_, [this, index, data, s] {
+      if (stopped_) return;
+      if (!s.ok()) {
+        spdlog::error("snapshot at index {} failed: {}", index, s.to_string());
+        return;
+      }
+      raft_->compact(index, data);
+      spdlog::info("snapshot at index {} ({} bytes); log compacted", index, data->size());
+    });
+  });
+}
+
+// --- roles -----------------------------------------------------------------------------------
+
+void ReplicatedLog::note_role() {
+  raft::Role role = raft_->role();
+  raft::NodeId leader = raft_->leader();
+  std::uint64_t term = raft_->term();
+  if (role == last_role_ && leader == last_leader_ && term == last_term_) return;
+  bool was_leader = last_role_ == raft::Role::leader;
+  last_role_ = role;
+  last_leader_ = leader;
+  last_term_ = term;
+  spdlog::info("raft: {} in term {}, leader {}", raft::role_name(role), term,
+               leader ? options_.servers[leader - 1].to_string() : std::string("unknown"));
+  if (was_leader && role != raft::Role::leader) {
+    // Whatever we proposed may still commit under the next leader, or not: the clients retry
+    // with the same (client id, seq), which the store applies at most once.
+    fail_all(not_leader_status());
+  }
+  if (callbacks_.role_changed) callbacks_.role_changed(role, leader, term);
+}
+
+void ReplicatedLog::fail_all(const Status& why) {
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [index, p] : pending) p.done(ApplyResult{why});
+  auto reads = std::move(reads_);
+  reads_.clear();
+  for (auto& [context, r] : reads) {
+    for (auto& w : r.waiters) w(why);
+  }
+}
+
+void ReplicatedLog::fail_storage(const Status& status) {
+  failure_ = Status(Errc::internal, "the log could not be written; this server no longer takes part: " +
+                                        status.message());
+  spdlog::critical("{}", failure_.message());
+  tick_timer_.cancel();
+  fail_all(failure_);
+}
+
+void ReplicatedLog::shutdown(std::chrono::milliseconds wait, std::function<void()> done) {
+  auto finish = [this, done = std::move(done)] {
+    stopped_ = true;
+    tick_timer_.cancel();
+    fail_all(Status(Errc::unavailable, "server shutting down"));
+    transport_.stop();
+    done();
+  };
+  if (!is_leader() || options_.servers.size() == 1 || failed()) return finish();
+  // Graceful: hand leadership to the follower with the most of the log (thesis §3.10).
+  raft::NodeId best = 0;
+  for (raft::NodeId id = 1; id <= options_.servers.size(); ++id) {
+    if (id != options_.self && (best == 0 || raft_->match_index(id) > raft_->match_index(best))) best = id;
+  }
+  if (best == 0 || !raft_->transfer_leadership(best)) return finish();
+  spdlog::info("handing leadership to {} before stopping", options_.servers[best - 1].to_string());
+  auto timer = std::make_shared<asio::steady_timer>(io_);
+  auto once = std::make_shared<std::function<void()>>(finish);
+  on_transferred_ = [once, timer] {
+    timer->cancel();
+    if (*once) std::exchange(*once, nullptr)();
+  };
+  timer->expires_after(wait);
+  timer->async_wait([this, once](const boost::system::error_code&) {
+    on_transferred_ = nullptr;
+    if (*once) std::exchange(*once, nullptr)();
+  });
+  process_ready();
+}
+
+// --- observers -------------------------------------------------------------------------------
+
+bool ReplicatedLog::is_leader() const { return raft_->role() == raft::Role::leader; }
+raft::Role ReplicatedLog::role() const { return raft_->role(); }
+raft::NodeId ReplicatedLog::leader() const { return raft_->leader(); }
+std::string ReplicatedLog::leader_address() const {
+  raft::NodeId id = raft_->leader();
+  return id >= 1 && id <= options_.servers.size() ? options_.servers[id - 1].to_string() : std::string();
+}
+std::uint64_t ReplicatedLog::term() const { return raft_->term(); }
+std::uint64_t ReplicatedLog::commit_index() const { return raft_->commit_index(); }
+std::uint64_t ReplicatedLog::match_index(raft::NodeId server) const { return raft_->match_index(server); }
+bool ReplicatedLog::peer_connected(raft::NodeId server) const { return transport_.connected(server); }
+int ReplicatedLog::ticks_since_heard(raft::NodeId server) const { return raft_->ticks_since_heard(server); }
+
+}  // namespace fourinone::park

@@ -1,0 +1,172 @@
+// ReplicatedLog: the Raft driver. Every write of the park goes through here — proposed to the
+// Raft core, made durable on a majority, then applied to the store in log order and answered
+// (DESIGN §4.4: acknowledged only once a majority has it durably). With one server in
+// PARK/SERVERS it is a one-member group: the same code path, the majority is us.
+//
+// DESIGN (STYLE §2, a thin driver around the pure core in park/raft/):
+// - The io thread owns the Raft core, the store and every callback. A storage thread does the
+//   LMDB work. Each Ready is handled in the core's order: its `messages` go out at once; its
+//   hard state, snapshot and entries go to the storage thread as one transaction and one fsync;
+//   back on the io thread `messages_after_persist` go out, the snapshot and committed entries
+//   are applied, clients are answered, and then advance().
+// - Group commit: while one Ready is on disk, new proposals pile up in the core; the next
+//   Ready carries all of them. Proposals arriving within one io-loop turn enter the core as
+//   one batch.
+// - A proposal is answered when the entry at its index commits with the term it was proposed
+//   in; if another leader's entry commits there instead, or we lose leadership first, the
+//   client is told to retry — its (client id, seq) makes the retry exactly-once.
+// - Linearizable reads use ReadIndex: reads that arrive together share one confirmation
+//   round and are served once the store has applied the read index.
+// - A failed write to storage is never retried: the server stops taking part (no more
+//   ticks, steps or answers but errors) and says so in its log; the others carry on.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/asio.hpp"
+#include "core/rpc_client.hpp"
+#include "fourinone/config.hpp"
+#include "park/log/log_storage.hpp"
+#include "park/raft/raft.hpp"
+#include "park/server/peer_transport.hpp"
+#include "park/store/command.hpp"
+
+namespace fourinone::park {
+
+class ReplicatedLog {
+ public:
+  using Done = std::function<void(const ApplyResult& result)>;
+  using ReadDone = std::function<void(const Status& status)>;
+  using Apply = std::function<ApplyResult(const Command& command)>;
+  using SaveSnapshot = std::function<std::string()>;
+  using LoadSnapshot = std::function<Status(const std::string& data)>;
+  using RoleChanged = std::function<void(raft::Role role, raft::NodeId leader, std::uint64_t term)>;
+
+  struct Options {
+    raft::NodeId self = 1;
+    std::vector<ServerAddress> servers;        // every member; id = place in the list + 1
+    std::map<raft::NodeId, ServerAddress> routes;  // reach these members at another address
+    std::chrono::milliseconds tick{50};
+    int election_ticks = 6;                    // 300-600 ms without a leader starts an election
+    int heartbeat_ticks = 1;
+    std::uint64_t snapshot_every = 100'000;    // applied entries between snapshots
+    std::size_t max_batch = 4096;              // proposals per core batch
+    core::RpcClientOptions peer_client;        // login and frame limit for links to peers
+    std::uint64_t seed = 0;                    // 0: from the clock (tests may fix it)
+  };
+
+  struct Callbacks {
+    Apply apply;
+    SaveSnapshot save_snapshot;
+    LoadSnapshot load_snapshot;
+    RoleChanged role_changed;
+  };
+
+  // `applied` is the last index already in the state machine (after recovery).
+  ReplicatedLog(boost::asio::io_context& io, std::unique_ptr<LogStorage> log, std::uint64_t applied, Options options,
+                Callbacks callbacks);
+  ~ReplicatedLog();
+
+  void start();
+  // Hands leadership to the most caught-up follower (if we lead and have one), waits up to
+  // `wait` for it to take over, then stops; `done` runs on the io thread.
+  void shutdown(std::chrono::milliseconds wait, std::function<void()> done);
+
+  void propose(Command command, Done done);
+  // Calls `done` with OK once a read at this moment is linearizable on this server, or with
+  // not_leader / unavailable.
+  void read_barrier(ReadDone done);
+  void on_peer_messages(raft::NodeId from, std::vector<raft::Message> messages);
+  void on_peer_chunk(proto::PeerChunk chunk);
+
+  // Observers (io thread).
+  bool is_leader() const;
+  raft::Role role() const;
+  raft::NodeId leader() const;
+  std::string leader_address() const;  // "" when unknown
+  std::uint64_t term() const;
+  std::uint64_t commit_index() const;
+  std::uint64_t applied_index() const { return applied_; }
+  std::uint64_t match_index(raft::NodeId server) const;
+  bool peer_connected(raft::NodeId server) const;
+  int ticks_since_heard(raft::NodeId server) const;
+  std::chrono::milliseconds tick_period() const { return options_.tick; }
+  int election_ticks() const { return options_.election_ticks; }
+  const std::vector<ServerAddress>& servers() const { return options_.servers; }
+  raft::NodeId self() const { return options_.self; }
+  bool failed() const { return !failure_.ok(); }
+
+ private:
+  struct Pending {
+    std::uint64_t term = 0;
+    Command command;  // applied from here on the leader: no decode of our own entries
+    Done done;
+  };
+  struct PendingRead {
+    std::uint64_t index = 0;  // 0 until the core answers the round
+    std::vector<ReadDone> waiters;
+  };
+
+  void schedule_tick();
+  void flush_proposals();
+  void flush_reads();
+  struct InFlight {
+    raft::Ready ready;
+    bool persisted = false;
+    Status status;
+  };
+  void process_ready();
+  void drain_inflight();
+  void start_write();
+  void on_persisted(raft::Ready& ready, const Status& status);
+  void apply_committed(const raft::Entry& entry);
+  void serve_reads();
+  void maybe_snapshot();
+  void note_role();
+  void fail_all(const Status& why);
+  void fail_storage(const Status& status);
+  Status not_leader_status() const;
+
+  boost::asio::io_context& io_;
+  std::unique_ptr<LogStorage> log_;  // storage thread only, after construction
+  Options options_;
+  Callbacks callbacks_;
+  std::unique_ptr<raft::Raft> raft_;
+  PeerTransport transport_;
+  boost::asio::steady_timer tick_timer_;
+
+  boost::asio::io_context storage_io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> storage_work_;
+  std::thread storage_thread_;
+
+  std::vector<Command> queued_;           // proposals of this io-loop turn
+  std::vector<Done> queued_done_;
+  bool flush_posted_ = false;
+  std::map<std::uint64_t, Pending> pending_;   // by log index
+  std::vector<ReadDone> queued_reads_;
+  bool read_flush_posted_ = false;
+  std::uint64_t next_read_context_ = 1;
+  std::map<std::uint64_t, PendingRead> reads_;  // by context
+  std::deque<std::shared_ptr<InFlight>> inflight_;  // taken from the core, in order
+  std::deque<std::shared_ptr<InFlight>> unwritten_;  // waiting for the next write
+  bool write_in_flight_ = false;
+  std::optional<raft::HardState> latest_hard_state_;  // not yet written (commit-only changes)
+  std::uint64_t applied_ = 0;
+  std::uint64_t applied_term_ = 0;  // term of the entry at applied_ (for snapshots)
+  std::uint64_t snapshot_index_ = 0;
+  raft::Role last_role_ = raft::Role::follower;
+  raft::NodeId last_leader_ = 0;
+  std::uint64_t last_term_ = 0;
+  Status failure_;
+  bool stopped_ = false;
+  std::function<void()> on_transferred_;  // shutdown waiting for leadership to move
+};
+
+}  // namespace fourinone::park
