@@ -5,6 +5,7 @@
 namespace fourinone::cli {
 
 int park_command(int argc, char** argv);    // fourinone park [--config F] [--server HOST:PORT]
+int up_command(int argc, char** argv);      // fourinone up [--config F]
 int ctl_command(int argc, char** argv);     // fourinone ctl [--config F] <command> ...
 int passwd_command(int argc, char** argv);  // fourinone passwd USER [--iterations N]
 

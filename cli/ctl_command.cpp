@@ -17,7 +17,7 @@ namespace fourinone::cli {
 namespace {
 
 const char* kUsage =
-    "usage: fourinone ctl [--config F] [--timeout MS] <command> ...\n"
+    "usage: fourinone ctl [--config F] [--server HOST:PORT] [--timeout MS] <command> ...\n"
     "  create DOMAIN NODE VALUE [--heartbeat] [--ttl SECONDS] [--policy read|read_write|all]\n"
     "  create --seq DOMAIN VALUE [--heartbeat] [--ttl SECONDS] [--policy P]   prints the new name\n"
     "  update DOMAIN NODE VALUE [--version N]     only if the node has version N\n"
@@ -207,7 +207,9 @@ int run(Park& park, const Args& args, const ParkOptions& options) {
               << "\nsessions: " << s->sessions << "\ndomains: " << s->domains << "\nnodes: " << s->nodes
               << "\nbytes: " << s->bytes << "\n";
     for (const auto& m : s->members) {
-      std::cout << "member: " << m.address << " " << m.role << " " << (m.healthy ? "healthy" : "unhealthy") << "\n";
+      std::cout << "member: " << m.address << " " << m.role << " " << (m.healthy ? "healthy" : "unhealthy");
+      if (m.match_index) std::cout << " match " << m.match_index;
+      std::cout << "\n";
     }
     std::cout.flush();
     return 0;
@@ -219,7 +221,7 @@ int run(Park& park, const Args& args, const ParkOptions& options) {
 }  // namespace
 
 int ctl_command(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"config", "timeout", "ttl", "policy", "version", "wait", "from"},
+  auto args = parse_args(argc, argv, 2, {"config", "server", "timeout", "ttl", "policy", "version", "wait", "from"},
                          {"help", "heartbeat", "seq"});
   if (!args.ok()) return usage_error(args.status().message());
   if (args->has("help")) {
@@ -231,6 +233,12 @@ int ctl_command(int argc, char** argv) {
   auto config = load_config(args->value_or("config", "config.xml"));
   if (!config.ok()) return fail(config.status());
   auto options = ParkOptions::from_config(config.value());
+  if (auto server = args->value("server")) {
+    // Talk to this one server only (status of one member; no failover to the others).
+    auto address = parse_server_address(*server);
+    if (!address.ok()) return fail(address.status()), 2;
+    options.servers = {address.value()};
+  }
   if (auto t = args->value("timeout")) {
     auto ms = parse_int("--timeout", *t);
     if (!ms.ok() || ms.value() <= 0) return fail(Status(Errc::bad_request, "--timeout needs milliseconds"));

@@ -10,6 +10,8 @@ void usage(std::ostream& out) {
   out << "usage: fourinone <command> [options]\n"
          "\n"
          "  park   [--config F] [--server HOST:PORT]   run one park server of config F\n"
+         "  up     [--config F]                        start every park server of F on this host;\n"
+         "                                             Ctrl-C stops them all\n"
          "  ctl    [--config F] <command> ...          talk to the park: create, update, get, ls, rm,\n"
          "                                             latest, watch, status (fourinone ctl --help)\n"
          "  passwd USER [--iterations N]               read a password on stdin, print a USERS entry\n"
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
   }
   std::string command = argv[1];
   if (command == "park") return fourinone::cli::park_command(argc, argv);
+  if (command == "up") return fourinone::cli::up_command(argc, argv);
   if (command == "ctl") return fourinone::cli::ctl_command(argc, argv);
   if (command == "passwd") return fourinone::cli::passwd_command(argc, argv);
   std::cerr << "fourinone: unknown command '" << command << "'\n\n";

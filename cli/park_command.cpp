@@ -11,12 +11,14 @@
 namespace fourinone::cli {
 
 int park_command(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"config", "server"}, {"help", "no-sync"});
+  auto args = parse_args(argc, argv, 2, {"config", "server", "peer-routes"}, {"help", "no-sync"});
   if (!args.ok()) return fail(args.status()), 2;
   if (args->has("help")) {
-    std::cout << "usage: fourinone park [--config F] [--server HOST:PORT]\n"
+    std::cout << "usage: fourinone park [--config F] [--server HOST:PORT] [--peer-routes A=B,...]\n"
                  "Runs the park server HOST:PORT of PARK/SERVERS in F (default ./config.xml). With one\n"
-                 "server listed, --server may be left out. Stops cleanly on SIGINT or SIGTERM.\n";
+                 "server listed, --server may be left out. Stops cleanly on SIGINT or SIGTERM.\n"
+                 "--peer-routes reaches member A (its SERVERS entry) at address B instead (a relay or\n"
+                 "NAT between servers; the partition tests use it).\n";
     return 0;
   }
   auto config = load_config(args->value_or("config", "config.xml"));
@@ -36,6 +38,22 @@ int park_command(int argc, char** argv) {
     return fail(Status(Errc::bad_request, "PARK/SERVERS lists several servers: say which with --server HOST:PORT"));
   }
   options.sync = !args->has("no-sync");
+  if (auto routes = args->value("peer-routes")) {
+    std::string list = *routes;
+    std::size_t at = 0;
+    while (at <= list.size()) {
+      std::size_t end = std::min(list.find(',', at), list.size());
+      std::string item = list.substr(at, end - at);
+      auto eq = item.find('=');
+      if (eq == std::string::npos) return fail(Status(Errc::bad_request, "--peer-routes needs MEMBER=ADDRESS items, got '" + item + "'")), 2;
+      auto member = parse_server_address(item.substr(0, eq));
+      auto via = parse_server_address(item.substr(eq + 1));
+      if (!member.ok()) return fail(member.status()), 2;
+      if (!via.ok()) return fail(via.status()), 2;
+      options.peer_routes[member.value()] = via.value();
+      at = end + 1;
+    }
+  }
   auto server = park::ParkServer::start(options);
   if (!server.ok()) return fail(server.status());
   server.value()->run();

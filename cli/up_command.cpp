@@ -1,0 +1,147 @@
+// fourinone up: starts every park server of config.xml that lives on this host, each as a
+// child `fourinone park --config F --server HOST:PORT` logging to its own file, and stops
+// them all on SIGINT/SIGTERM (DESIGN §7). A child that dies is reported, not restarted: a
+// supervisor that hides crashes would hide the bugs our fault tests look for.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "fourinone/config.hpp"
+
+namespace fourinone::cli {
+namespace {
+
+volatile sig_atomic_t g_stop_signal = 0;
+void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+// A host is ours when one of its addresses can be bound here (port 0: nothing is taken).
+bool is_local_host(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool local = false;
+  for (addrinfo* a = found; a && !local; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, SOCK_STREAM, 0);
+    if (fd < 0) continue;
+    if (a->ai_family == AF_INET) reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_port = 0;
+    if (a->ai_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_port = 0;
+    local = ::bind(fd, a->ai_addr, a->ai_addrlen) == 0;
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return local;
+}
+
+pid_t start_member(const std::string& self_exe, const std::string& config_path, const ServerAddress& server,
+                   const std::string& log_path, bool no_sync) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+  }
+  std::string address = server.to_string();
+  std::vector<const char*> argv{self_exe.c_str(), "park", "--config", config_path.c_str(), "--server", address.c_str()};
+  if (no_sync) argv.push_back("--no-sync");
+  argv.push_back(nullptr);
+  ::execv(self_exe.c_str(), const_cast<char* const*>(argv.data()));
+  std::perror("fourinone up: exec");
+  ::_exit(127);
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
+  return "stopped";
+}
+
+}  // namespace
+
+int up_command(int argc, char** argv) {
+  auto args = parse_args(argc, argv, 2, {"config"}, {"help", "no-sync"});
+  if (!args.ok()) return fail(args.status()), 2;
+  if (args->has("help")) {
+    std::cout << "usage: fourinone up [--config F]\n"
+                 "Starts every park server of PARK/SERVERS in F (default ./config.xml) whose host is this\n"
+                 "machine, each logging to DATADIR/HOST_PORT.log, and stops them all on Ctrl-C or SIGTERM.\n";
+    return 0;
+  }
+  std::string config_path = std::filesystem::absolute(args->value_or("config", "config.xml")).string();
+  auto config = load_config(config_path);
+  if (!config.ok()) return fail(config.status());
+  std::string data_dir = config->resolved_data_dir();
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return fail(Status(Errc::internal, "cannot create " + data_dir + ": " + ec.message()));
+  std::string self_exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) return fail(Status(Errc::internal, "cannot find this program: " + ec.message()));
+
+  struct sigaction sa{};
+  sa.sa_handler = on_stop_signal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+
+  std::map<pid_t, ServerAddress> running;
+  for (const auto& server : config->park.servers) {
+    if (!is_local_host(server.host)) continue;
+    std::string log = data_dir + "/" + server.host + "_" + std::to_string(server.port) + ".log";
+    pid_t pid = start_member(self_exe, config_path, server, log, args->has("no-sync"));
+    if (pid < 0) {
+      std::cerr << "fourinone up: cannot start " << server.to_string() << ": " << std::strerror(errno) << "\n";
+      continue;
+    }
+    running[pid] = server;
+    std::cout << "park " << server.to_string() << " pid " << pid << " log " << log << std::endl;
+  }
+  if (running.empty()) {
+    return fail(Status(Errc::config_error, config_path + ": no server of PARK/SERVERS is on this host"));
+  }
+
+  int failures = 0;
+  bool stopping = false;
+  auto stop_deadline = std::chrono::steady_clock::time_point::max();
+  while (!running.empty()) {
+    if (g_stop_signal && !stopping) {
+      stopping = true;
+      std::cout << "stopping " << running.size() << " park server(s)" << std::endl;
+      for (const auto& [pid, server] : running) ::kill(pid, SIGTERM);
+      stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    }
+    if (stopping && std::chrono::steady_clock::now() > stop_deadline) {
+      for (const auto& [pid, server] : running) ::kill(pid, SIGKILL);
+      stop_deadline = std::chrono::steady_clock::time_point::max();
+    }
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid > 0) {
+      auto it = running.find(pid);
+      if (it == running.end()) continue;
+      bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (!clean || !stopping) ++failures;
+      std::cout << "park " << it->second.to_string() << " " << describe_exit(status) << std::endl;
+      running.erase(it);
+      continue;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace fourinone::cli
