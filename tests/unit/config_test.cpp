@@ -65,8 +65,9 @@ TEST_CASE("the repository's config.xml loads without warnings and with the docum
   const Config& c = *r;
   for (const auto& w : c.warnings) INFO(w.file << ":" << w.line << ": " << w.message);
   CHECK(c.warnings.empty());
-  REQUIRE(c.park.servers.size() == 1);
+  REQUIRE(c.park.servers.size() == 3);
   CHECK(c.park.servers[0] == ServerAddress{"localhost", 1888});
+  CHECK(c.park.servers[2] == ServerAddress{"localhost", 1890});
   CHECK(c.park.data_dir == "data");
   CHECK(c.park.session_timeout == std::chrono::milliseconds(6000));
   CHECK(c.park.heartbeat == std::chrono::milliseconds(1000));
@@ -85,7 +86,7 @@ TEST_CASE("the repository's config.xml loads without warnings and with the docum
   CHECK(std::filesystem::path(c.dir).is_absolute());
   CHECK(std::filesystem::equivalent(c.dir, FOURINONE_SOURCE_DIR));
   CHECK(c.resolved_data_dir() == c.dir + "/data");
-  CHECK(c.rows.at("PARK").at("SERVERS") == "localhost:1888");
+  CHECK(c.rows.at("PARK").at("SERVERS") == "localhost:1888,localhost:1889,localhost:1890");
   CHECK(c.rows.at("LOG").at("LEVELNAME") == "info");
 }
 

@@ -1,0 +1,101 @@
+// A park group of three real servers: one leader, replication, failover and catch-up.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "tests/support/park_group.hpp"
+
+using namespace std::chrono_literals;
+using fourinone::Errc;
+using fourinone::test::ParkGroup;
+using fourinone::test::revision_in_status;
+using fourinone::test::wait_until;
+
+TEST_CASE("a three-server group elects one leader, replicates writes and survives a kill -9 of the leader") {
+  ParkGroup group(3);
+  REQUIRE(group.start_all());
+  auto leader = group.wait_for_leader();
+  REQUIRE(leader.has_value());
+
+  auto park = group.connect();
+  for (int i = 0; i < 20; ++i) REQUIRE(park->create("cfg", "k" + std::to_string(i), "v" + std::to_string(i)).ok());
+  auto last = park->update("cfg", "k0", "changed");
+  REQUIRE(last.ok());
+  // Every member applies the same writes.
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    CHECK(wait_until([&] { return revision_in_status(group.status_of(i)) == last->mod_revision; }, 5s));
+  }
+
+  group.kill(*leader);
+  auto next = group.wait_for_leader();
+  REQUIRE(next.has_value());
+  CHECK(*next != *leader);
+  // The same client carries on against the new leader: acknowledged data is there.
+  auto got = park->get("cfg", "k0");
+  REQUIRE_MESSAGE(got.ok(), got.status().to_string());
+  CHECK(got->value == "changed");
+  REQUIRE(park->create("cfg", "after", "failover").ok());
+
+  // The old leader comes back as a follower and catches up.
+  REQUIRE(group.start(*leader));
+  auto after = park->get("cfg", "after");
+  REQUIRE(after.ok());
+  CHECK(wait_until([&] { return revision_in_status(group.status_of(*leader)) == after->mod_revision; }, 10s));
+  CHECK(group.status_of(*leader).find("role: follower") != std::string::npos);
+}
+
+TEST_CASE("a follower answers not_leader and the client goes to the leader by itself") {
+  ParkGroup group(3);
+  REQUIRE(group.start_all());
+  auto leader = group.wait_for_leader();
+  REQUIRE(leader.has_value());
+  std::size_t follower = (*leader + 1) % group.size();
+  auto pinned = fourinone::Park::connect(group.options_for(follower));
+  REQUIRE(pinned.ok());
+  // A client that knows only the follower gets a clear error naming the leader.
+  auto refused = pinned.value()->create("d", "n", "v");
+  CHECK(refused.status().code() == Errc::not_leader);
+  CHECK(refused.status().message().find(group.address(*leader)) != std::string::npos);
+  CHECK(pinned.value()->get("d", "n").status().code() == Errc::not_leader);
+  auto park = group.connect();
+  REQUIRE(park->create("d", "n", "v").ok());
+}
+
+TEST_CASE("stopping the leader with SIGTERM hands leadership over at once") {
+  ParkGroup group(3);
+  REQUIRE(group.start_all());
+  auto leader = group.wait_for_leader();
+  REQUIRE(leader.has_value());
+  auto park = group.connect();
+  REQUIRE(park->create("d", "n", "1").ok());
+  auto stopped_at = std::chrono::steady_clock::now();
+  CHECK(group.stop(*leader) == 0);
+  auto next = group.wait_for_leader();
+  REQUIRE(next.has_value());
+  CHECK(*next != *leader);
+  auto r = park->update("d", "n", "2");
+  REQUIRE_MESSAGE(r.ok(), r.status().to_string());
+  MESSAGE("write accepted " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - stopped_at).count()
+                            << " ms after SIGTERM to the leader");
+}
+
+TEST_CASE("heartbeat nodes survive a leader failover while their client lives") {
+  ParkGroup group(3);
+  REQUIRE(group.start_all());
+  auto leader = group.wait_for_leader();
+  REQUIRE(leader.has_value());
+  auto member = group.connect();
+  fourinone::CreateOptions hb;
+  hb.heartbeat = true;
+  REQUIRE(member->create("group", "me", "alive", hb).ok());
+  group.kill(*leader);
+  REQUIRE(group.wait_for_leader().has_value());
+  std::this_thread::sleep_for(3s);  // longer than the 2 s session timeout
+  auto observer = group.connect();
+  CHECK(observer->get("group", "me").ok());
+  member.reset();  // closes the session
+  CHECK(wait_until([&] { return observer->get("group", "me").status().code() == Errc::not_found; }, 5s));
+}
