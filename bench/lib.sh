@@ -1,0 +1,52 @@
+# Shared by the bench scripts: ports, waiting for a server, running park_bench N times.
+
+# A port nobody answers on (a bash /dev/tcp connect that fails).
+free_port() {
+  local candidate
+  for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then echo "$candidate"; return; fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# wait_for_leader BIN CONFIG: until `ctl status` names a leader (10 s at most).
+wait_for_leader() {
+  for _ in $(seq 1 100); do
+    if "$1" ctl --config "$2" --timeout 500 status 2>/dev/null | grep -q '^leader: .'; then return 0; fi
+    sleep 0.1
+  done
+  echo "no leader after 10 s" >&2
+  return 1
+}
+
+# run_bench_medians WORK RUNS park_bench-args...: every run, then the median of each figure.
+run_bench_medians() {
+  local work=$1 runs=$2
+  shift 2
+  for r in $(seq 1 "$runs"); do
+    echo "-- run $r"
+    build/bench/park_bench "$@" | tee "$work/run$r.txt"
+  done
+  # Rows are "NAME(34 columns) RATE ops/s p50 X us p99 Y us"; the median of each column.
+  echo "-- median of $runs runs"
+  cat "$work"/run*.txt | awk '
+    /ops\/s/ {
+      name = substr($0, 1, 34); sub(/ +$/, "", name)
+      split(substr($0, 35), f, " ")
+      if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+      k = ++count[name]; rate[name, k] = f[1]; p50[name, k] = f[4]; p99[name, k] = f[7]
+    }
+    function median(arr, name, c,   i, j, t, v) {
+      for (i = 1; i <= c; i++) v[i] = arr[name, i]
+      for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+      return v[int((c + 1) / 2)]
+    }
+    END {
+      for (i = 1; i <= n; i++) {
+        name = order[i]; c = count[name]
+        printf "%-34s %12s ops/s   p50 %8s us   p99 %8s us\n", name, median(rate, name, c), median(p50, name, c), median(p99, name, c)
+      }
+    }'
+}
