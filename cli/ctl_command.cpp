@@ -17,7 +17,7 @@ namespace fourinone::cli {
 namespace {
 
 const char* kUsage =
-    "usage: fourinone ctl [--config F] [--server HOST:PORT] [--timeout MS] <command> ...\n"
+    "usage: fourinone ctl [--config F] [--server HOST:PORT] [--timeout MS] [--stale] <command> ...\n"
     "  create DOMAIN NODE VALUE [--heartbeat] [--ttl SECONDS] [--policy read|read_write|all]\n"
     "  create --seq DOMAIN VALUE [--heartbeat] [--ttl SECONDS] [--policy P]   prints the new name\n"
     "  update DOMAIN NODE VALUE [--version N]     only if the node has version N\n"
@@ -31,7 +31,9 @@ const char* kUsage =
     "  watch DOMAIN [NODE] [--from REVISION]      one line per change: REVISION TYPE DOMAIN/NODE VALUE\n"
     "  status                                     role, leader, revision, sessions, nodes\n"
     "With --heartbeat, create stays in the foreground holding its session (and so the node)\n"
-    "until interrupted or killed. Login: set FOURINONE_USER and FOURINONE_PASSWORD.\n";
+    "until interrupted or killed. Login: set FOURINONE_USER and FOURINONE_PASSWORD.\n"
+    "--stale: get, ls and latest answered by the server reached (a follower too) without\n"
+    "confirming leadership; with --server, read one member's own copy.\n";
 
 // Set by SIGINT/SIGTERM; the foreground commands poll it.
 std::atomic<bool> g_interrupted{false};
@@ -222,7 +224,7 @@ int run(Park& park, const Args& args, const ParkOptions& options) {
 
 int ctl_command(int argc, char** argv) {
   auto args = parse_args(argc, argv, 2, {"config", "server", "timeout", "ttl", "policy", "version", "wait", "from"},
-                         {"help", "heartbeat", "seq"});
+                         {"help", "heartbeat", "seq", "stale"});
   if (!args.ok()) return usage_error(args.status().message());
   if (args->has("help")) {
     std::cout << kUsage;
@@ -233,6 +235,7 @@ int ctl_command(int argc, char** argv) {
   auto config = load_config(args->value_or("config", "config.xml"));
   if (!config.ok()) return fail(config.status());
   auto options = ParkOptions::from_config(config.value());
+  options.stale_reads = args->has("stale");
   if (auto server = args->value("server")) {
     // Talk to this one server only (status of one member; no failover to the others).
     auto address = parse_server_address(*server);

@@ -137,6 +137,11 @@ struct ParkOptions {
   std::chrono::milliseconds session_timeout{6000};   // asked for when the session opens
   std::chrono::milliseconds heartbeat{1000};         // period of session heartbeats
   std::uint64_t max_value = 16ull << 20;             // checked before sending
+  // Reads (get, list, get_latest) are linearizable by default: the leader confirms it still
+  // leads before answering. With stale_reads, whichever server the client is connected to
+  // answers from its own store at once: faster, and a follower may not have applied writes
+  // acknowledged a moment ago. Writes, watches and sessions always go to the leader.
+  bool stale_reads = false;
 
   // Servers, timeouts and limits from the PARK row; user/password from the environment
   // variables FOURINONE_USER and FOURINONE_PASSWORD when set.

@@ -624,11 +624,11 @@ Result<TxnResult> ParkClient::commit(const Txn& txn) {
 }
 
 Result<Node> ParkClient::get(std::string_view domain, std::string_view node) {
-  return first_node(call_sync(proto::GetRequest{std::string(domain), std::string(node)}, options_.call_timeout));
+  return first_node(call_sync(proto::GetRequest{std::string(domain), std::string(node), options_.stale_reads}, options_.call_timeout));
 }
 
 Result<std::vector<Node>> ParkClient::list(std::string_view domain) {
-  auto r = call_sync(proto::ListRequest{std::string(domain)}, options_.call_timeout);
+  auto r = call_sync(proto::ListRequest{std::string(domain), options_.stale_reads}, options_.call_timeout);
   if (Status s = response_status(r); !s.ok()) return s;
   return std::move(r.value().nodes);
 }
@@ -636,7 +636,7 @@ Result<std::vector<Node>> ParkClient::list(std::string_view domain) {
 Result<std::optional<Node>> ParkClient::get_latest(std::string_view domain, std::string_view node,
                                                    std::uint64_t old_version, std::chrono::milliseconds wait) {
   if (node.empty()) return Status(Errc::bad_request, "get_latest needs a node name");
-  auto r = call_sync(proto::LatestRequest{std::string(domain), std::string(node), old_version, wait.count()},
+  auto r = call_sync(proto::LatestRequest{std::string(domain), std::string(node), old_version, wait.count(), options_.stale_reads},
                      options_.call_timeout + wait);
   if (Status s = response_status(r); !s.ok()) return s;
   if (!r.value().changed || r.value().nodes.empty()) return std::optional<Node>{};
@@ -646,7 +646,7 @@ Result<std::optional<Node>> ParkClient::get_latest(std::string_view domain, std:
 Result<std::optional<DomainSnapshot>> ParkClient::get_latest_domain(std::string_view domain,
                                                                        std::uint64_t since_revision,
                                                                        std::chrono::milliseconds wait) {
-  auto r = call_sync(proto::LatestRequest{std::string(domain), "", since_revision, wait.count()},
+  auto r = call_sync(proto::LatestRequest{std::string(domain), "", since_revision, wait.count(), options_.stale_reads},
                      options_.call_timeout + wait);
   if (Status s = response_status(r); !s.ok()) return s;
   if (!r.value().changed) return std::optional<DomainSnapshot>{};
@@ -791,7 +791,8 @@ void ParkClient::async_get(std::string_view domain, std::string_view node, NodeC
       deliver(Status(Errc::cancelled, "the park client is closing"));
       return;
     }
-    submit(proto::GetRequest{std::move(d), std::move(n)}, std::move(deliver), options_.call_timeout);
+    submit(proto::GetRequest{std::move(d), std::move(n), options_.stale_reads}, std::move(deliver),
+           options_.call_timeout);
   });
 }
 

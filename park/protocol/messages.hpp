@@ -32,17 +32,21 @@ struct WriteRequest {
   void serialize(A& ar) { ar(kind, seq, acked_below, ops, session, session_timeout_ms); }
 };
 
+// Reads carry `stale`: answer from this server's store as it is, leader or not, without
+// confirming leadership (fast; may lag behind writes acknowledged elsewhere).
 struct GetRequest {
   std::string domain;
   std::string node;
+  bool stale = false;
   template <class A>
-  void serialize(A& ar) { ar(domain, node); }
+  void serialize(A& ar) { ar(domain, node, stale); }
 };
 
 struct ListRequest {
   std::string domain;
+  bool stale = false;
   template <class A>
-  void serialize(A& ar) { ar(domain); }
+  void serialize(A& ar) { ar(domain, stale); }
 };
 
 // Node form (node non-empty): answer if version != old_version. Domain form (node empty):
@@ -52,8 +56,9 @@ struct LatestRequest {
   std::string node;
   std::uint64_t since = 0;
   std::int64_t wait_ms = 0;
+  bool stale = false;
   template <class A>
-  void serialize(A& ar) { ar(domain, node, since, wait_ms); }
+  void serialize(A& ar) { ar(domain, node, since, wait_ms, stale); }
 };
 
 struct WatchRequest {

@@ -160,7 +160,12 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
           return;
         } else if constexpr (std::is_same_v<T, proto::GetRequest> || std::is_same_v<T, proto::ListRequest> ||
                              std::is_same_v<T, proto::LatestRequest>) {
-          handle_read(conn, id, proto::Request(std::move(req)));
+          if (req.stale) {
+            proto::Request request(std::move(req));
+            serve_read(conn, id, request);  // this server's store as it is, any role
+          } else {
+            handle_read(conn, id, proto::Request(std::move(req)));
+          }
           return;
         } else if constexpr (std::is_same_v<T, proto::WatchRequest>) {
           if (!log_.is_leader()) return reply_not_leader(conn, id, Status(Errc::not_leader, "watch on a follower"));

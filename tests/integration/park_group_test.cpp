@@ -61,6 +61,15 @@ TEST_CASE("a follower answers not_leader and the client goes to the leader by it
   CHECK(pinned.value()->get("d", "n").status().code() == Errc::not_leader);
   auto park = group.connect();
   REQUIRE(park->create("d", "n", "v").ok());
+
+  // A stale read is answered by the follower itself, from its own copy.
+  auto options = group.options_for(follower);
+  options.stale_reads = true;
+  auto stale = fourinone::Park::connect(options);
+  REQUIRE(stale.ok());
+  CHECK(wait_until([&] { return stale.value()->get("d", "n").ok(); }, 5s));
+  CHECK(stale.value()->get("d", "n")->value == "v");
+  CHECK(stale.value()->create("d", "m", "w").status().code() == Errc::not_leader);  // writes: leader only
 }
 
 TEST_CASE("stopping the leader with SIGTERM hands leadership over at once") {
