@@ -99,7 +99,7 @@ ReplicatedLog::~ReplicatedLog() {
 
 void ReplicatedLog::start() {
   schedule_tick();
-  process_ready();
+  schedule_ready();
 }
 
 void ReplicatedLog::schedule_tick() {
@@ -108,7 +108,7 @@ void ReplicatedLog::schedule_tick() {
     if (ec || stopped_ || failed()) return;
     raft_->tick();
     note_role();
-    process_ready();
+    schedule_ready();
     schedule_tick();
   });
 }
@@ -160,7 +160,7 @@ void ReplicatedLog::flush_proposals() {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     pending_[r.index + i] = Pending{r.term, std::move(commands[i]), std::move(dones[i])};
   }
-  process_ready();
+  schedule_ready();
 }
 
 // --- reads -----------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ void ReplicatedLog::flush_reads() {
     return;
   }
   reads_[context] = PendingRead{0, std::move(waiters)};
-  process_ready();
+  schedule_ready();
 }
 
 void ReplicatedLog::serve_reads() {
@@ -218,7 +218,7 @@ void ReplicatedLog::on_peer_messages(raft::NodeId from, std::vector<raft::Messag
     raft_->step(m);
   }
   note_role();
-  process_ready();
+  schedule_ready();
 }
 
 void ReplicatedLog::on_peer_chunk(proto::PeerChunk chunk) {
@@ -228,6 +228,17 @@ void ReplicatedLog::on_peer_chunk(proto::PeerChunk chunk) {
     if (request->from != from) return;
     on_peer_messages(from, std::move(request->messages));
   }
+}
+
+// Everything that happens in one turn of the io loop (several peer frames, a batch of
+// proposals, a finished write) goes out as one Ready: fewer, larger messages and writes.
+void ReplicatedLog::schedule_ready() {
+  if (ready_posted_) return;
+  ready_posted_ = true;
+  asio::post(io_, [this] {
+    ready_posted_ = false;
+    process_ready();
+  });
 }
 
 void ReplicatedLog::process_ready() {
@@ -310,7 +321,7 @@ void ReplicatedLog::drain_inflight() {
     inflight_.pop_front();
     on_persisted(flight->ready, flight->status);
   }
-  process_ready();
+  schedule_ready();
 }
 
 void ReplicatedLog::on_persisted(raft::Ready& ready, const Status& status) {
@@ -469,7 +480,7 @@ void ReplicatedLog::shutdown(std::chrono::milliseconds wait, std::function<void(
     on_transferred_ = nullptr;
     if (*once) std::exchange(*once, nullptr)();
   });
-  process_ready();
+  schedule_ready();
 }
 
 // --- observers -------------------------------------------------------------------------------

@@ -122,6 +122,7 @@ class ReplicatedLog {
     bool persisted = false;
     Status status;
   };
+  void schedule_ready();
   void process_ready();
   void drain_inflight();
   void start_write();
@@ -157,6 +158,7 @@ class ReplicatedLog {
   std::deque<std::shared_ptr<InFlight>> inflight_;  // taken from the core, in order
   std::deque<std::shared_ptr<InFlight>> unwritten_;  // waiting for the next write
   bool write_in_flight_ = false;
+  bool ready_posted_ = false;
   std::optional<raft::HardState> latest_hard_state_;  // not yet written (commit-only changes)
   std::uint64_t applied_ = 0;
   std::uint64_t applied_term_ = 0;  // term of the entry at applied_ (for snapshots)

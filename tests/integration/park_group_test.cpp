@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <mutex>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -107,4 +109,37 @@ TEST_CASE("heartbeat nodes survive a leader failover while their client lives") 
   CHECK(observer->get("group", "me").ok());
   member.reset();  // closes the session
   CHECK(wait_until([&] { return observer->get("group", "me").status().code() == Errc::not_found; }, 5s));
+}
+
+TEST_CASE("a watch resumes on the new leader after a kill -9 and skips no change") {
+  ParkGroup group(3);
+  REQUIRE(group.start_all());
+  auto leader = group.wait_for_leader();
+  REQUIRE(leader.has_value());
+  auto writer = group.connect();
+  auto watcher = group.connect();
+  REQUIRE(writer->create("w", "n", "0").ok());
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  auto watch = watcher->watch("w", std::string("n"), 0, [&](const fourinone::WatchEvent& e) {
+    std::lock_guard lock(mutex);
+    seen.push_back(e.type == fourinone::WatchEvent::Type::resync ? "resync" : e.node.value);
+  });
+  REQUIRE(watch.ok());
+  constexpr int kUpdates = 60;
+  for (int i = 1; i <= kUpdates; ++i) {
+    if (i == 20) group.kill(*leader);  // the watcher's server may be the one that dies
+    auto r = writer->update("w", "n", std::to_string(i));
+    REQUIRE_MESSAGE(r.ok(), "update " << i << ": " << r.status().to_string());
+  }
+  CHECK(wait_until(
+      [&] {
+        std::lock_guard lock(mutex);
+        return !seen.empty() && seen.back() == std::to_string(kUpdates);
+      },
+      10s));
+  std::lock_guard lock(mutex);
+  std::vector<std::string> expected;
+  for (int i = 1; i <= kUpdates; ++i) expected.push_back(std::to_string(i));
+  CHECK(seen == expected);  // every change once, in order: no gap, no repeat, no resync
 }
