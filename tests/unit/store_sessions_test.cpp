@@ -20,13 +20,6 @@ using namespace store_test;
 
 namespace {
 
-constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
-constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
-
-std::string code(const ApplyResult& r) { return errc_name(r.status.code()); }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 std::vector<std::string> names(const std::vector<Node>& nodes) {
   std::vector<std::string> out;
   for (const Node& n : nodes) out.push_back(n.domain + "/" + n.name);
@@ -37,62 +30,6 @@ std::vector<std::string> names(const std::vector<NodeRef>& refs) {
   std::vector<std::string> out;
   for (const NodeRef& r : refs) out.push_back(r.domain + "/" + r.node);
   return out;
-}
-
-Command noop() {
-  Command c;
-  c.kind = CommandKind::noop;
-  return c;
-}
-
-ApplyResult ok(Store& s, const Command& c) {
-  ApplyResult r = s.apply(c);
-  INFO("status: " << r.status.to_string());
-  REQUIRE(r.status.ok());
-  return r;
-}
-
-// See store_test.cpp: `c` must be refused and change nothing but the apply counter.
-ApplyResult refused(Store& s, const Command& c) {
-  auto twin = Store::load(s.save());
-  REQUIRE(twin.ok());
-  const std::uint64_t revision = s.revision();
-  ApplyResult r = s.apply(c);
-  CHECK_FALSE(r.status.ok());
-  CHECK(r.events.empty());
-  CHECK(s.revision() == revision);
-  (void)twin->apply(noop());
-  CHECK((s.save() == twin->save()));
-  return r;
-}
-
-std::uint64_t open(Store& s, const std::string& caller, std::int64_t timeout_ms = 5000) {
-  ApplyResult r = ok(s, session_command(CommandKind::open_session, caller, 0, timeout_ms));
-  CHECK(r.session != 0);
-  return r.session;
-}
-
-Op heartbeat_op(std::string domain, std::string node, std::string value = "hb") {
-  return create_op(std::move(domain), std::move(node), std::move(value), Policy::all, true);
-}
-
-Op ttl_op(std::string domain, std::string node, std::int64_t ttl_ms) {
-  return create_op(std::move(domain), std::move(node), "t", Policy::all, false, ttl_ms);
-}
-
-Command with_client(Command c, std::uint64_t client, std::uint64_t seq, std::uint64_t acked_below = 0) {
-  c.client_id = client;
-  c.seq = seq;
-  c.acked_below = acked_below;
-  return c;
-}
-
-Command expire_nodes(std::vector<NodeRef> targets) {
-  Command c;
-  c.kind = CommandKind::expire_nodes;
-  c.now_ms = 5000;
-  c.targets = std::move(targets);
-  return c;
 }
 
 }  // namespace

@@ -19,47 +19,6 @@ using namespace store_test;
 
 namespace {
 
-constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
-constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-ApplyResult ok(Store& s, const Command& c) {
-  ApplyResult r = s.apply(c);
-  INFO("status: " << r.status.to_string());
-  REQUIRE(r.status.ok());
-  return r;
-}
-
-std::uint64_t open(Store& s, const std::string& caller, std::int64_t timeout_ms = 5000) {
-  ApplyResult r = ok(s, session_command(CommandKind::open_session, caller, 0, timeout_ms));
-  CHECK(r.session != 0);
-  return r.session;
-}
-
-Op heartbeat_op(std::string domain, std::string node, std::string value = "hb") {
-  return create_op(std::move(domain), std::move(node), std::move(value), Policy::all, true);
-}
-
-Op ttl_op(std::string domain, std::string node, std::int64_t ttl_ms) {
-  return create_op(std::move(domain), std::move(node), "t", Policy::all, false, ttl_ms);
-}
-
-Command with_client(Command c, std::uint64_t client, std::uint64_t seq, std::uint64_t acked_below = 0) {
-  c.client_id = client;
-  c.seq = seq;
-  c.acked_below = acked_below;
-  return c;
-}
-
-Command expire_nodes(std::vector<NodeRef> targets) {
-  Command c;
-  c.kind = CommandKind::expire_nodes;
-  c.now_ms = 5000;
-  c.targets = std::move(targets);
-  return c;
-}
-
 // Every read of the store as text, for the domains named.
 std::string reads(const Store& s, const std::vector<std::string>& domains) {
   std::string out = "rev " + std::to_string(s.revision()) + " bytes " + std::to_string(s.bytes()) + " nodes " +

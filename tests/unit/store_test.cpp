@@ -22,11 +22,7 @@ using namespace store_test;
 
 namespace {
 
-std::string code(const ApplyResult& r) { return errc_name(r.status.code()); }
-
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::vector<std::string> names(const std::vector<Node>& nodes) {
   std::vector<std::string> out;
@@ -37,38 +33,6 @@ std::vector<std::string> names(const std::vector<Node>& nodes) {
 std::string digits20(std::uint64_t v) {
   std::string s = std::to_string(v);
   return std::string(20 - s.size(), '0') + s;
-}
-
-Command noop() {
-  Command c;
-  c.kind = CommandKind::noop;
-  return c;
-}
-
-ApplyResult ok(Store& s, const Command& c) {
-  ApplyResult r = s.apply(c);
-  INFO("status: " << r.status.to_string());
-  REQUIRE(r.status.ok());
-  return r;
-}
-
-// Applies `c`, which `s` must refuse, and checks that nothing changed: the answer carries no
-// results or events, the revision stays, and save() is byte for byte the save() of a twin
-// that applied a noop instead (apply() counts every command, so a plain before/after compare
-// of save() would differ in that counter alone).
-ApplyResult refused(Store& s, const Command& c, StoreLimits limits = {}) {
-  auto twin = Store::load(s.save(), limits);
-  REQUIRE(twin.ok());
-  const std::uint64_t revision = s.revision();
-  ApplyResult r = s.apply(c);
-  CHECK_FALSE(r.status.ok());
-  CHECK(r.results.empty());
-  CHECK(r.events.empty());
-  CHECK(r.revision == revision);
-  CHECK(s.revision() == revision);
-  (void)twin->apply(noop());
-  CHECK((s.save() == twin->save()));
-  return r;
 }
 
 }  // namespace

@@ -17,45 +17,12 @@ using namespace store_test;
 
 namespace {
 
-std::string code(const ApplyResult& r) { return errc_name(r.status.code()); }
-
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::vector<std::string> names(const std::vector<Node>& nodes) {
   std::vector<std::string> out;
   for (const Node& n : nodes) out.push_back(n.name);
   return out;
-}
-
-Command noop() {
-  Command c;
-  c.kind = CommandKind::noop;
-  return c;
-}
-
-ApplyResult ok(Store& s, const Command& c) {
-  ApplyResult r = s.apply(c);
-  INFO("status: " << r.status.to_string());
-  REQUIRE(r.status.ok());
-  return r;
-}
-
-// See store_test.cpp: `c` must be refused and change nothing but the apply counter.
-ApplyResult refused(Store& s, const Command& c, StoreLimits limits = {}) {
-  auto twin = Store::load(s.save(), limits);
-  REQUIRE(twin.ok());
-  const std::uint64_t revision = s.revision();
-  ApplyResult r = s.apply(c);
-  CHECK_FALSE(r.status.ok());
-  CHECK(r.results.empty());
-  CHECK(r.events.empty());
-  CHECK(r.revision == revision);
-  CHECK(s.revision() == revision);
-  (void)twin->apply(noop());
-  CHECK((s.save() == twin->save()));
-  return r;
 }
 
 }  // namespace
