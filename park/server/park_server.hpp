@@ -1,12 +1,12 @@
 // ParkServer: one server of a park group — the Asio + LMDB driver around the pure Store.
 //
-// DESIGN: one io thread owns the store, sessions, watches and every client connection (no
-// locks on the hot path); a storage thread inside LogPipeline does the LMDB appends and
-// fsyncs. A write is answered only after it is durable and applied. Reads are answered from
-// the store, which holds only applied (durable) writes, so a read after an acknowledged
-// write always sees it. Timers propose session expiry, TTL deletions and the clear task as
-// log entries (STYLE §3): the store never reads a clock.
-// start() recovers from the LMDB files alone (snapshot + log replay).
+// DESIGN: one io thread owns the store, sessions, watches, the Raft core and every client
+// connection (no locks on the hot path); a storage thread inside ReplicatedLog does the LMDB
+// writes and fsyncs. A write is answered only after a majority has it durably and it is
+// applied. Reads go through ReadIndex (the leader confirms it still leads, then answers once
+// applied), unless the client asks for a stale read. The leader's timers propose session
+// expiry, TTL deletions and the clear task as log entries (STYLE §3): the store never reads a
+// clock. start() recovers from the LMDB files alone (snapshot + committed log entries).
 #pragma once
 
 #include <map>

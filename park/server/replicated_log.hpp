@@ -93,11 +93,9 @@ class ReplicatedLog {
   std::string leader_address() const;  // "" when unknown
   std::uint64_t term() const;
   std::uint64_t commit_index() const;
-  std::uint64_t applied_index() const { return applied_; }
   std::uint64_t match_index(raft::NodeId server) const;
   bool peer_connected(raft::NodeId server) const;
   int ticks_since_heard(raft::NodeId server) const;
-  std::chrono::milliseconds tick_period() const { return options_.tick; }
   int election_ticks() const { return options_.election_ticks; }
   const std::vector<ServerAddress>& servers() const { return options_.servers; }
   raft::NodeId self() const { return options_.self; }
