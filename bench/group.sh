@@ -5,6 +5,9 @@
 # leader under write load, default 10), and stops everything.
 #
 #   bash bench/group.sh [RUNS] [KILLS]
+#
+# PARK_EXTRA adds flags to every `fourinone park` (e.g. PARK_EXTRA=--no-sync shows what the
+# fdatasyncs cost; such figures are not the product's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
@@ -34,7 +37,7 @@ sed -e "s|<SERVERS>[^<]*</SERVERS>|<SERVERS>$servers</SERVERS>|" \
 # Starts one member in the background and prints its pid (also used by failover_bench).
 cat >"$work/start_member.sh" <<SCRIPT
 #!/usr/bin/env bash
-"$bin" park --config "$work/config.xml" --server "\$1" >>"$work/\$1.log" 2>&1 &
+"$bin" park --config "$work/config.xml" --server "\$1" ${PARK_EXTRA:-} >>"$work/\$1.log" 2>&1 &
 echo \$!
 SCRIPT
 chmod +x "$work/start_member.sh"

@@ -26,11 +26,13 @@
 #include <string_view>
 #include <system_error>
 
+#include "park/log/lmdb_util.hpp"
 #include "park/log/log_rules.hpp"
 #include "park/log/log_storage.hpp"
 
 namespace fourinone::park {
 namespace {
+using namespace lmdb;  // NOLINT: the helpers of lmdb_util.hpp, used throughout
 
 constexpr std::uint64_t kFormatVersion = 1;
 constexpr unsigned kMaxDbs = 4;  // "log", "meta", "snapshot" and one spare for a future format
@@ -42,82 +44,12 @@ constexpr std::size_t kHardStateSize = 24;  // term, vote, commit
 constexpr std::size_t kSnapshotMetaSize = 16;  // index, term
 constexpr std::size_t kTermSize = 8;  // a log value starts with the entry's term
 
-void put_be64(char* p, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i) {
-    p[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-}
-
-std::uint64_t get_be64(const void* data) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
-MDB_val as_val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
-
-// A log key: the index as 8 big-endian bytes, so LMDB's memcmp order is numeric order.
-struct IndexKey {
-  explicit IndexKey(std::uint64_t index) { put_be64(bytes, index); }
-  MDB_val val() { return MDB_val{sizeof bytes, bytes}; }
-  char bytes[8];
-};
-
-// A transaction that aborts unless committed. mdb_txn_commit frees the handle even when it
-// fails, so commit() forgets it either way.
-class Txn {
- public:
-  Txn() = default;
-  ~Txn() { abort(); }
-  Txn(const Txn&) = delete;
-  Txn& operator=(const Txn&) = delete;
-
-  int begin(MDB_env* env, unsigned flags) { return mdb_txn_begin(env, nullptr, flags, &txn_); }
-  int commit() {
-    MDB_txn* t = txn_;
-    txn_ = nullptr;
-    return mdb_txn_commit(t);
-  }
-  void abort() {
-    if (txn_ != nullptr) mdb_txn_abort(txn_);
-    txn_ = nullptr;
-  }
-  MDB_txn* get() const { return txn_; }
-
- private:
-  MDB_txn* txn_ = nullptr;
-};
-
-// A cursor, closed on destruction. Used in read-only transactions only: declare it after its
-// Txn so that it is closed first (a write transaction frees its cursors itself on commit).
-class Cursor {
- public:
-  Cursor() = default;
-  ~Cursor() {
-    if (cursor_ != nullptr) mdb_cursor_close(cursor_);
-  }
-  Cursor(const Cursor&) = delete;
-  Cursor& operator=(const Cursor&) = delete;
-
-  int open(MDB_txn* txn, MDB_dbi dbi) { return mdb_cursor_open(txn, dbi, &cursor_); }
-  MDB_cursor* get() const { return cursor_; }
-
- private:
-  MDB_cursor* cursor_ = nullptr;
-};
-
 [[noreturn]] void die_reading_snapshot(const std::string& dir, std::uint64_t index, const char* why) {
   std::fprintf(stderr, "fatal: LMDB log in %s: cannot read the snapshot at index %llu: %s\n", dir.c_str(),
                static_cast<unsigned long long>(index), why);
   std::abort();
 }
 
-struct EnvCloser {
-  void operator()(MDB_env* env) const { mdb_env_close(env); }
-};
-using EnvPtr = std::unique_ptr<MDB_env, EnvCloser>;
 
 class LmdbLog final : public LogStorage {
  public:
@@ -165,10 +97,7 @@ class LmdbLog final : public LogStorage {
     broken_ = status;
     return status;
   }
-  Status refuse_if_broken() const {
-    if (broken_.ok()) return Status();
-    return Status(Errc::internal, "storage failed earlier: " + broken_.message());
-  }
+  Status refuse_if_broken() const { return log_rules::refuse_if_broken(broken_); }
 
   const std::string dir_;
   EnvPtr env_;

@@ -46,4 +46,9 @@ Status check_snapshot(const Snapshot& snapshot, std::uint64_t snapshot_index) {
   return Status();
 }
 
+Status refuse_if_broken(const Status& broken) {
+  if (broken.ok()) return Status();
+  return Status(Errc::internal, "storage failed earlier: " + broken.message());
+}
+
 }  // namespace fourinone::park::log_rules

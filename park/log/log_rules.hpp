@@ -30,6 +30,11 @@ Status check_append(std::span<const LogEntry> entries, std::uint64_t snapshot_in
 // when `from` was compacted away or is past the end; bad_request when to <= from.
 Status check_read(std::uint64_t from, std::uint64_t to, std::uint64_t first, std::uint64_t last);
 
+// Persist before you tell anyone: once a durable log's write fails it is broken for good (a
+// failed fsync is never retried). This is what every later write returns: OK while `broken`
+// is OK, else internal "storage failed earlier: ...".
+Status refuse_if_broken(const Status& broken);
+
 // OK when `snapshot` may replace a stored snapshot at `snapshot_index` (it is not older).
 // Errors: bad_request.
 Status check_snapshot(const Snapshot& snapshot, std::uint64_t snapshot_index);

@@ -3,7 +3,8 @@
 // The server appends every write here before applying it (DESIGN §4.4); a restarted server
 // rebuilds its state from the snapshot plus the entries after it. append() returns only once
 // the entries are durable (fsync) when the storage was opened with sync on: callers rely on
-// that before acknowledging a write. Implementations: LMDB (lmdb_log.cpp) and memory (tests).
+// that before acknowledging a write. Implementations: the WAL (wal_log.cpp, what servers use),
+// LMDB (lmdb_log.cpp, data directories made before the WAL) and memory (tests, simulator).
 // Not thread-safe: one thread (the server's storage thread) owns it.
 #pragma once
 
@@ -76,6 +77,21 @@ struct LmdbOptions {
 // Opens (creating if needed) the LMDB environment in directory `dir` (created if missing).
 // Errors: internal naming the path and LMDB's message.
 Result<std::unique_ptr<LogStorage>> open_lmdb_log(const std::string& dir, const LmdbOptions& options = {});
+
+struct WalOptions {
+  std::uint64_t segment_size = 64ull << 20;  // bytes per segment file (a larger record gets a larger one)
+  bool sync = true;                          // fdatasync on every write (false only for tests)
+};
+
+// Opens (creating if needed) the write-ahead log in directory `dir`: segment files under
+// dir/wal, snapshots in an LMDB environment under dir/snapshots (format: park/log/README.md).
+// A torn record at the end of the last segment (a crash mid-write) is cut off; any other
+// damage fails the open. Errors: internal naming the path and what is wrong.
+Result<std::unique_ptr<LogStorage>> open_wal_log(const std::string& dir, const WalOptions& options = {});
+
+// The log of a park server's data directory: the LMDB log when `dir` holds one (data.mdb:
+// made before the WAL existed), the WAL otherwise. `sync` as in the options above.
+Result<std::unique_ptr<LogStorage>> open_server_log(const std::string& dir, bool sync);
 
 // A log in memory, for tests and the simulator.
 std::unique_ptr<LogStorage> make_memory_log();

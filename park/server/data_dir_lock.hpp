@@ -1,5 +1,5 @@
 // An exclusive lock on a server's data folder, so that two park servers started with the same
-// config and address cannot both write one LMDB log (LMDB itself would let them).
+// config and address cannot both write one log (neither the WAL nor LMDB would stop them).
 #pragma once
 
 #include <string>

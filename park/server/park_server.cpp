@@ -57,7 +57,7 @@ Result<std::unique_ptr<ParkServer>> ParkServer::start(const ParkServerOptions& o
 
   auto lock = DataDirLock::acquire(dir);
   if (!lock.ok()) return lock.status();
-  auto log = open_lmdb_log(dir, LmdbOptions{64ull << 30, options.sync});
+  auto log = open_server_log(dir, options.sync);
   if (!log.ok()) return log.status();
   StoreLimits limits{options.config.park.max_name, options.config.park.max_value};
   Store store(limits);

@@ -1,12 +1,12 @@
-// ParkServer: one server of a park group — the Asio + LMDB driver around the pure Store.
+// ParkServer: one server of a park group — the Asio + write-ahead-log driver around the pure Store.
 //
 // DESIGN: one io thread owns the store, sessions, watches, the Raft core and every client
-// connection (no locks on the hot path); a storage thread inside ReplicatedLog does the LMDB
-// writes and fsyncs. A write is answered only after a majority has it durably and it is
+// connection (no locks on the hot path); a storage thread inside ReplicatedLog does the log
+// writes and fdatasyncs. A write is answered only after a majority has it durably and it is
 // applied. Reads go through ReadIndex (the leader confirms it still leads, then answers once
 // applied), unless the client asks for a stale read. The leader's timers propose session
 // expiry, TTL deletions and the clear task as log entries (STYLE §3): the store never reads a
-// clock. start() recovers from the LMDB files alone (snapshot + committed log entries).
+// clock. start() recovers from its own files alone (snapshot + committed log entries).
 #pragma once
 
 #include <map>

@@ -5,8 +5,8 @@
 //
 // DESIGN (STYLE §2, a thin driver around the pure core in park/raft/):
 // - The io thread owns the Raft core, the store and every callback. A storage thread does the
-//   LMDB work. Each Ready is handled in the core's order: its `messages` go out at once; its
-//   hard state, snapshot and entries go to the storage thread as one transaction and one fsync;
+//   log writes. Each Ready is handled in the core's order: its `messages` go out at once; its
+//   hard state, snapshot and entries go to the storage thread as one write and one fdatasync;
 //   back on the io thread `messages_after_persist` go out, the snapshot and committed entries
 //   are applied, clients are answered, and then advance().
 // - Group commit: while one Ready is on disk, new proposals pile up in the core; the next

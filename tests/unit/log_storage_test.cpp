@@ -1,5 +1,6 @@
-// LogStorage: the same behaviour from the LMDB log and the memory log, then what only LMDB
-// does (survive a reopen, hold large values, refuse writes after an I/O failure).
+// LogStorage: the same behaviour from the WAL, the LMDB log and the memory log; then what the
+// two durable ones do (survive a reopen, agree with the memory log over a random history with
+// reopens), and what only LMDB does. WAL-only behaviour is in wal_log_test.cpp.
 #include "park/log/log_storage.hpp"
 
 #include <doctest/doctest.h>
@@ -11,111 +12,40 @@
 #include <string>
 #include <vector>
 
-using fourinone::Errc;
-using fourinone::Status;
-using fourinone::park::HardState;
-using fourinone::park::LmdbOptions;
-using fourinone::park::LogEntry;
-using fourinone::park::LogStorage;
+#include "log_test_util.hpp"
+
 using fourinone::park::make_memory_log;
 using fourinone::park::open_lmdb_log;
-using fourinone::park::Snapshot;
 
 namespace {
 
-constexpr std::size_t kNoLimit = std::size_t{1} << 40;
-
-// A fresh folder under the system temp dir with a random suffix, removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    std::uniform_int_distribution<std::uint64_t> dist;
-    char suffix[17];
-    std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(dist(rd)));
-    path_ = (std::filesystem::temp_directory_path() / ("fourinone-log-test-" + std::string(suffix))).string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::unique_ptr<LogStorage> open_ok(const std::string& dir, LmdbOptions options = {256ull << 20, false}) {
-  auto log = open_lmdb_log(dir, options);
-  INFO(log.status().to_string());
-  REQUIRE(log.ok());
-  return std::move(log).value();
-}
-
-std::string data_for(std::uint64_t index, std::uint64_t term) {
-  return "entry " + std::to_string(index) + " of term " + std::to_string(term);
-}
-
-// Entries [first, last] of one term, with data naming index and term.
-std::vector<LogEntry> make_entries(std::uint64_t first, std::uint64_t last, std::uint64_t term) {
-  std::vector<LogEntry> out;
-  for (std::uint64_t i = first; i <= last; ++i) out.push_back(LogEntry{i, term, data_for(i, term)});
-  return out;
-}
-
-// append() takes a span, which a braced list cannot become; this takes the list.
-Status try_append(LogStorage& log, const std::vector<LogEntry>& entries) { return log.append(entries); }
-
-void append_ok(LogStorage& log, const std::vector<LogEntry>& entries) {
-  Status s = log.append(entries);
-  INFO(s.to_string());
-  REQUIRE(s.ok());
-}
-
-void snapshot_ok(LogStorage& log, const Snapshot& snapshot) {
-  Status s = log.save_snapshot(snapshot);
-  INFO(s.to_string());
-  REQUIRE(s.ok());
-}
-
-std::vector<LogEntry> read_ok(const LogStorage& log, std::uint64_t from, std::uint64_t to,
-                              std::size_t max_bytes = kNoLimit) {
-  auto r = log.read(from, to, max_bytes);
-  INFO(r.status().to_string());
-  REQUIRE(r.ok());
-  return r.value();
-}
-
-std::uint64_t term_ok(const LogStorage& log, std::uint64_t index) {
-  auto r = log.term(index);
-  INFO("index ", index, ": ", r.status().to_string());
-  REQUIRE(r.ok());
-  return r.value();
-}
-
-Errc term_error(const LogStorage& log, std::uint64_t index) { return log.term(index).status().code(); }
-Errc read_error(const LogStorage& log, std::uint64_t from, std::uint64_t to) {
-  return log.read(from, to, kNoLimit).status().code();
-}
-
-bool same_entries(const std::vector<LogEntry>& a, const std::vector<LogEntry>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].index != b[i].index || a[i].term != b[i].term || a[i].data != b[i].data) return false;
-  }
-  return true;
-}
+using namespace log_test;  // NOLINT: the shared helpers
 
 using Factory = std::function<std::unique_ptr<LogStorage>()>;
 
-// Runs `body` once with a factory for fresh memory logs and once for fresh LMDB logs.
+// Runs `body` with a factory for fresh logs of each implementation. The WAL's segments are
+// 512 bytes, so that most tests also cross segment boundaries.
 void for_each_implementation(const std::function<void(const Factory&)>& body) {
   SUBCASE("memory log") { body([] { return make_memory_log(); }); }
   SUBCASE("LMDB log") {
     TempDir dir;
     body([&dir] { return open_ok(dir.path()); });
+  }
+  SUBCASE("WAL") {
+    TempDir dir;
+    int n = 0;
+    body([&dir, &n] { return open_wal_ok(dir.path() + "/" + std::to_string(n++)); });
+  }
+}
+
+// The durable implementations, each opened (and reopened) from a folder.
+using Opener = std::function<std::unique_ptr<LogStorage>(const std::string& dir, bool sync)>;
+void for_each_durable(const std::function<void(const Opener&)>& body) {
+  SUBCASE("LMDB log") {
+    body([](const std::string& dir, bool sync) { return open_ok(dir, LmdbOptions{64ull << 20, sync}); });
+  }
+  SUBCASE("WAL") {
+    body([](const std::string& dir, bool sync) { return open_wal_ok(dir, WalOptions{sync ? 64ull << 20 : 700, sync}); });
   }
 }
 
@@ -337,10 +267,11 @@ TEST_CASE("write() saves the hard state and appends entries together, or changes
   });
 }
 
-TEST_CASE("the LMDB log and the memory log agree over a random history of writes") {
-  // Property test: the memory log is the model. The LMDB log is reopened now and then.
+TEST_CASE("the durable logs and the memory log agree over a random history of writes and reopens") {
+  // Property test: the memory log is the model. The durable log is reopened now and then.
+  for_each_durable([](const Opener& open) {
   TempDir dir;
-  auto lmdb = open_ok(dir.path());
+  auto lmdb = open(dir.path(), false);
   auto model = make_memory_log();
   std::mt19937_64 rng(20240611);
   auto below = [&rng](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng); };
@@ -381,7 +312,7 @@ TEST_CASE("the LMDB log and the memory log agree over a random history of writes
       CHECK(model->save_hard_state(hs).ok());
     } else if (op < 85) {
       lmdb.reset();
-      lmdb = open_ok(dir.path());
+      lmdb = open(dir.path(), false);
       ++reopens;
     }
     REQUIRE(lmdb->first_index() == model->first_index());
@@ -413,25 +344,25 @@ TEST_CASE("the LMDB log and the memory log agree over a random history of writes
   CHECK(compactions >= 5);
   CHECK(wipes >= 3);
   CHECK(reopens >= 5);
+  require_same_log(*lmdb, *model);
+  });
 }
 
-TEST_CASE("an LMDB log keeps its entries, hard state, snapshot and bounds across close and reopen") {
+TEST_CASE("a durable log keeps its entries, hard state, snapshot and bounds across close and reopen") {
+  for_each_durable([](const Opener& open) {
   for (bool sync : {true, false}) {
     INFO("sync ", sync);
     TempDir dir;
     const std::string path = dir.path() + "/nested/data";  // parents are created
-    LmdbOptions options{64ull << 20, sync};
     {
-      auto log = open_ok(path, options);
+      auto log = open(path, sync);
       append_ok(*log, make_entries(1, 20, 1));
       append_ok(*log, make_entries(15, 25, 2));  // truncates 15..20
       snapshot_ok(*log, Snapshot{10, 1, "state at 10"});
       REQUIRE(log->save_hard_state(HardState{2, 1, 24}).ok());
     }
-    CHECK(std::filesystem::exists(path + "/data.mdb"));
-    CHECK(std::filesystem::exists(path + "/lock.mdb"));
     for (int round = 0; round < 2; ++round) {
-      auto log = open_ok(path, options);
+      auto log = open(path, sync);
       CHECK(log->first_index() == 11);
       CHECK(log->last_index() == 25);
       CHECK(term_ok(*log, 10) == 1);
@@ -452,36 +383,39 @@ TEST_CASE("an LMDB log keeps its entries, hard state, snapshot and bounds across
     }
     {
       // A snapshot past the end, then reopen: an empty log that starts after it.
-      auto log = open_ok(path, options);
+      auto log = open(path, sync);
       snapshot_ok(*log, Snapshot{40, 3, "state at 40"});
     }
-    auto log = open_ok(path, options);
+    auto log = open(path, sync);
     CHECK(log->first_index() == 41);
     CHECK(log->last_index() == 40);
     CHECK(term_ok(*log, 40) == 3);
     append_ok(*log, make_entries(41, 41, 3));
   }
+  });
 }
 
-TEST_CASE("a 20 MiB entry and a 20 MiB snapshot round-trip through LMDB") {
+TEST_CASE("a 20 MiB entry and a 20 MiB snapshot round-trip through a durable log") {
+  for_each_durable([](const Opener& open) {
   TempDir dir;
   std::string big(20u << 20, '\0');
   std::mt19937_64 rng(7);
   for (auto& c : big) c = static_cast<char>(rng());
   {
-    auto log = open_ok(dir.path());
+    auto log = open(dir.path(), true);
     append_ok(*log, {LogEntry{1, 1, "small"}, LogEntry{2, 1, big}, LogEntry{3, 1, "after"}});
     snapshot_ok(*log, Snapshot{1, 1, big});
     auto got = read_ok(*log, 2, 3);
     REQUIRE(got.size() == 1);
     CHECK(got[0].data == big);
   }
-  auto log = open_ok(dir.path());
+  auto log = open(dir.path(), true);
   auto got = read_ok(*log, 2, 4, 1);  // one entry though it is far above max_bytes
   REQUIRE(got.size() == 1);
   CHECK(got[0].data == big);
   CHECK(read_ok(*log, 2, 4).size() == 2);
   CHECK(log->snapshot()->data == big);
+  });
 }
 
 TEST_CASE("after a failed LMDB write the log refuses every later write, while reads go on") {
