@@ -1,0 +1,70 @@
+#include "worker/worker_config.hpp"
+
+#include <cctype>
+#include <cstdlib>
+
+#include "fourinone/worker.hpp"
+
+namespace fourinone::detail {
+namespace {
+
+// The text of WORKER/NAME, or nullptr when absent.
+const std::string* element(const Config& config, const std::string& name) {
+  auto row = config.rows.find("WORKER");
+  if (row == config.rows.end()) return nullptr;
+  auto it = row->second.find(name);
+  return it == row->second.end() ? nullptr : &it->second;
+}
+
+Status bad(const Config& config, const std::string& name, const std::string& why) {
+  return Status(Errc::config_error, config.file + ": <" + name + "> in row WORKER: " + why);
+}
+
+bool is_true(const std::string& text) {
+  std::string lower;
+  for (char c : text) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return lower == "true" || lower == "1" || lower == "yes";
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds> worker_timeout(const Config& config) {
+  const std::string* text = element(config, "TIMEOUT");
+  const std::string* desc = element(config, "TIMEOUT@DESC");
+  if (text == nullptr || desc == nullptr || !is_true(*desc)) return std::chrono::milliseconds(0);
+  char* end = nullptr;
+  double hours = std::strtod(text->c_str(), &end);
+  if (end == text->c_str() || *end != '\0' || !(hours > 0) || hours > 24 * 365) {
+    return bad(config, "TIMEOUT", "'" + *text + "' is not a number of hours above 0");
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(hours * 3600.0 * 1000.0));
+}
+
+Result<ServerAddress> default_worker_address(const Config& config) {
+  const std::string* text = element(config, "SERVERS");
+  if (text == nullptr || text->empty()) return ServerAddress{"localhost", 2088};
+  const std::string first = text->substr(0, text->find(','));
+  auto address = parse_server_address(first);
+  if (!address.ok()) return bad(config, "SERVERS", address.status().message());
+  return address;
+}
+
+}  // namespace fourinone::detail
+
+namespace fourinone {
+
+Result<WorkerOptions> WorkerOptions::from_config(const Config& config) {
+  WorkerOptions options;
+  if (const std::string* service = detail::element(config, "SERVICE")) options.service = detail::is_true(*service);
+  if (const std::string* capacity = detail::element(config, "CAPACITY")) {
+    char* end = nullptr;
+    long n = std::strtol(capacity->c_str(), &end, 10);
+    if (end == capacity->c_str() || *end != '\0' || n < 1 || n > 1024) {
+      return detail::bad(config, "CAPACITY", "'" + *capacity + "' is not a whole number from 1 to 1024");
+    }
+    options.capacity = static_cast<std::uint32_t>(n);
+  }
+  return options;
+}
+
+}  // namespace fourinone
