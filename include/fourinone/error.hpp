@@ -85,7 +85,9 @@ class [[nodiscard]] Result {
   // The value; throws fourinone::Error when the result holds an error.
   T& value() & { check(); return std::get<0>(v_); }
   const T& value() const& { check(); return std::get<0>(v_); }
-  T&& value() && { check(); return std::get<0>(std::move(v_)); }
+  // By value from a temporary, so that `for (auto& x : f().value())` does not loop over a
+  // destroyed result.
+  T value() && { check(); return std::get<0>(std::move(v_)); }
   T value_or(T fallback) const& { return ok() ? std::get<0>(v_) : std::move(fallback); }
 
   T& operator*() & { return value(); }
