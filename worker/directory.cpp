@@ -96,6 +96,7 @@ void WorkerDirectory::close() {
 }
 
 Result<std::vector<WorkerLocal>> WorkerDirectory::workers(std::string_view type) {
+  if (closed_) return Status(Errc::unavailable, "the worker directory is closed");
   auto nodes = park_->list(worker_domain(type));
   if (!nodes.ok()) {
     if (nodes.status().code() == Errc::not_found) return std::vector<WorkerLocal>{};
@@ -207,7 +208,7 @@ TaskResult WorkerDirectory::send_task(const WorkerInfo& worker, const WareHouse&
 void WorkerDirectory::start_task(const std::shared_ptr<TaskCall>& call, std::string body, std::chrono::milliseconds timeout) {
   with_client(call->worker, [this, call, body = std::move(body), timeout](core::RpcClient* client, const Status& why) {
     if (client == nullptr) {
-      call->finish(exception_result("cannot send the task to " + call->worker + ": " + why.message()), Loss::gone);
+      call->finish(exception_result("cannot send the task to " + call->worker + ": " + why.message()), Loss::unsent);
       return;
     }
     links_[call->worker].calls[call->task_id] = call;

@@ -42,7 +42,8 @@ struct TaskCall {
   WareHouse result;
   // Why a run failed without the task itself failing: its worker died or left (gone), or it
   // ran past its deadline (timeout). Either way a job runs the task again elsewhere.
-  enum class Loss : std::uint8_t { none, gone, timeout };
+  // `unsent`: the connection failed before the task was handed over.
+  enum class Loss : std::uint8_t { none, unsent, gone, timeout };
   Loss loss = Loss::none;
   std::function<void()> on_done;  // called once, on the directory's io thread, after the result is set
 

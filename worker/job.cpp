@@ -32,6 +32,7 @@ struct Run {
   std::string worker;
   TaskResult result;
   Clock::time_point started;
+  bool rerun = false;  // counted in JobResult::reruns
 };
 
 // What other threads hand the loop. Shared, so that a run finishing after the job returned
@@ -53,7 +54,13 @@ struct WorkerSlot {
   // session expires, and each try at it would burn one of a task's attempts.
   Clock::time_point retry_after{};
   Clock::duration backoff{};
+  // Unreachable this many times in a row, it counts as gone for this job until the park
+  // shows it again (a created or updated node): a worker listed but never reachable from
+  // here must not keep the job waiting for ever.
+  int failures = 0;
 };
+
+constexpr int kMaxFailures = 5;
 
 constexpr auto kFirstBackoff = std::chrono::milliseconds(250);
 constexpr auto kMaxBackoff = std::chrono::seconds(4);
@@ -129,6 +136,7 @@ void JobRunner::add_worker(const Node& node) {
   slot.handle = directory_.handle(info.value());
   slot.capacity = std::max<std::uint32_t>(1, info->capacity);
   slot.alive = true;
+  slot.failures = 0;
 }
 
 Status JobRunner::load_workers() {
@@ -193,13 +201,24 @@ void JobRunner::handle(const std::shared_ptr<Run>& run) {
   }
   if (w != workers_.end()) {
     WorkerSlot& worker = w->second;
-    if (loss == TaskCall::Loss::gone) {
+    if (loss == TaskCall::Loss::gone || loss == TaskCall::Loss::unsent) {
+      if (++worker.failures >= kMaxFailures && worker.alive) {
+        worker.alive = false;
+        spdlog::warn("job: worker {} unreachable {} times in a row; not used until the park shows it again",
+                     run->worker, worker.failures);
+      }
       worker.backoff = worker.backoff == Clock::duration{} ? Clock::duration(kFirstBackoff)
                                                            : std::min<Clock::duration>(2 * worker.backoff, kMaxBackoff);
       worker.retry_after = Clock::now() + worker.backoff;
     } else {
       worker.backoff = Clock::duration{};
+      worker.failures = 0;
     }
+  }
+  if (loss == TaskCall::Loss::unsent) {
+    // The task never reached the worker: not an attempt, and not a re-run.
+    --slot.attempts;
+    if (run->rerun) --result_.reruns;
   }
   if (loss != TaskCall::Loss::none) {
     slot.last_error = output.error();
@@ -231,7 +250,8 @@ void JobRunner::send(std::size_t task, WorkerSlot& worker) {
   run->worker = worker.handle->address();
   run->started = Clock::now();
   TaskSlot& slot = slots_[task];
-  if (slot.attempts > 0) ++result_.reruns;
+  run->rerun = slot.attempts > 0;
+  if (run->rerun) ++result_.reruns;
   ++slot.attempts;
   slot.running.push_back(run);
   ++worker.in_flight;
@@ -310,12 +330,12 @@ Result<JobResult> JobRunner::run() {
                        ? options_.progress_node
                        : type_ + "-" + std::to_string(::getpid()) + "-" + std::to_string(++job_counter);
   result_.progress_node = std::string(kJobDomain) + "/" + progress_node_;
+  if (Status s = load_workers(); !s.ok()) return s;
   CreateOptions ttl;
   ttl.ttl = kProgressTtl;  // the last figures stay readable for a while after the job
-  JobProgress initial{0, tasks_.size(), 0, 0, 0, 0};
+  JobProgress initial{0, tasks_.size(), 0, alive_workers(), 0, 0};
   auto created = directory_.park().create(kJobDomain, progress_node_, initial.encode(), ttl);
   if (!created.ok() && created.status().code() != Errc::exists) return created.status();
-  if (Status s = load_workers(); !s.ok()) return s;
 
   for (std::size_t i = 0; i < tasks_.size(); ++i) pending_.push_back(i);
   bool without_workers = false;  // (an optional<time_point> here trips GCC 12's maybe-uninitialized)

@@ -345,7 +345,7 @@ void WorkerServer::finished(const std::shared_ptr<Task>& task, WareHouse output)
 }
 
 Result<std::vector<WorkerLocal>> WorkerServer::workers(std::string_view type, bool include_self) {
-  if (!directory_) return Status(Errc::unavailable, "the worker is not running (call wait_working first)");
+  if (!serving_ || !directory_) return Status(Errc::unavailable, "the worker is not running (call wait_working first)");
   auto all = directory_->workers(type.empty() ? std::string_view(type_) : type);
   if (!all.ok() || include_self) return all;
   std::vector<WorkerLocal> others;
