@@ -1,6 +1,8 @@
-// Uses only the installed public headers: typed values, config parsing and a connection
-// attempt to a server that is not there (which must fail cleanly, not hang).
+// Uses only the installed public headers: typed values, a WareHouse, config parsing, and a
+// park connection and a contractor's worker lookup against a server that is not there (which
+// must fail cleanly, not hang).
 #include <fourinone/config.hpp>
+#include <fourinone/contractor.hpp>
 #include <fourinone/park.hpp>
 #include <fourinone/value.hpp>
 
@@ -48,6 +50,25 @@ int main() {
   auto park = fourinone::Park::connect(options);
   if (park.ok() || park.status().code() != fourinone::Errc::unavailable) {
     std::fprintf(stderr, "expected unavailable, got: %s\n", park.status().to_string().c_str());
+    return 1;
+  }
+  fourinone::WareHouse task{{"mailbox", 7}, {"user", "ann"}};
+  auto decoded = fourinone::WareHouse::decode(task.encode());
+  if (!decoded.ok() || decoded.value() != task) {
+    std::fprintf(stderr, "WareHouse round trip failed\n");
+    return 1;
+  }
+
+  struct Echo : fourinone::Contractor {
+    using Contractor::Contractor;
+    fourinone::WareHouse give_task(const fourinone::WareHouse& in) override { return in; }
+  };
+  fourinone::Config config;
+  config.park.servers = options.servers;
+  Echo contractor(config);
+  auto workers = contractor.get_waiting_workers("mail");
+  if (workers.ok() || workers.status().code() != fourinone::Errc::unavailable) {
+    std::fprintf(stderr, "expected unavailable from the contractor, got: %s\n", workers.status().to_string().c_str());
     return 1;
   }
   std::printf("consumer ok: %s\n", park.status().to_string().c_str());
