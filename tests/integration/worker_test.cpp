@@ -36,9 +36,9 @@ class PassThrough : public Contractor {
 struct Farm {
   Farm() : config(fourinone::load_config(park.config.path).value()) {}
 
-  Process& start_worker(const std::string& type, int capacity = 1, bool service = false) {
+  Process& start_worker(const std::string& type, int capacity = 1, bool service = false, int slow_ms = 0) {
     std::vector<std::string> argv{FOURINONE_TEST_WORKER, "--config", park.config.path, "--type", type, "--capacity",
-                                  std::to_string(capacity)};
+                                  std::to_string(capacity), "--slow-ms", std::to_string(slow_ms)};
     if (service) argv.push_back("--service");
     workers.push_back(std::make_unique<Process>(argv, park.dir.file("worker" + std::to_string(workers.size()))));
     return *workers.back();
@@ -337,4 +337,35 @@ TEST_CASE("contractors chain: each output feeds the next give_task") {
   CHECK(first.give_task(WareHouse{{"v", 0}}, false).get_int("v").value() == 1);
   CHECK(b.run_chain(WareHouse{{"v", 0}}).get_int("v").value() == 110);
   CHECK(c.run_chain(WareHouse{{"v", 0}}).get_int("v").value() == 100);
+}
+
+TEST_CASE("near the end of a job a straggler's task runs again on an idle worker, and the first answer is used") {
+  for (bool speculative : {true, false}) {
+    INFO("speculative ", speculative);
+    Farm farm;
+    farm.start_worker("mixed");                  // fast
+    farm.start_worker("mixed", 1, false, 4000);  // every task takes 4 s longer here
+    PassThrough contractor(farm.config);
+    farm.wait_for(contractor, "mixed", 2);
+    std::string slow;
+    for (const auto& w : contractor.get_waiting_workers("mixed").value()) {
+      if (w.info().pid == farm.workers.back()->pid()) slow = w.address();
+    }
+    REQUIRE_FALSE(slow.empty());
+
+    JobOptions options = quiet();
+    options.speculative = speculative;
+    auto job = contractor.run_job("mixed", square_tasks(20, 10), options);
+    REQUIRE_MESSAGE(job.ok(), job.status().to_string());
+    check_squares(job.value(), 20);
+    const std::size_t from_slow = job->tasks_per_worker.count(slow) ? job->tasks_per_worker.at(slow) : 0;
+    if (speculative) {
+      // The slow worker's one task was copied to the fast worker, whose answer came first.
+      CHECK(from_slow == 0);
+      CHECK(job->reruns >= 1);
+    } else {
+      CHECK(from_slow == 1);
+      CHECK(job->reruns == 0);
+    }
+  }
 }

@@ -7,7 +7,9 @@
 // receive() accepts a message whose "accept" is true and remembers the last one; the task
 // "last_message" returns it.
 //
-//   fourinone_test_worker --config F --type T [--port P] [--capacity N] [--service]
+// --slow-ms N makes every task on this worker take N ms longer (a straggler machine).
+//
+//   fourinone_test_worker --config F --type T [--port P] [--capacity N] [--service] [--slow-ms N]
 #include <chrono>
 #include <iostream>
 #include <mutex>
@@ -21,10 +23,15 @@ namespace {
 
 class TestWorker : public fourinone::MigrantWorker {
  public:
-  using MigrantWorker::MigrantWorker;
+  TestWorker(fourinone::Config config, fourinone::WorkerOptions options, int slow_ms)
+      : MigrantWorker(std::move(config), options), slow_ms_(slow_ms) {}
 
  protected:
   fourinone::WareHouse do_task(const fourinone::WareHouse& input) override {
+    const auto slow_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(slow_ms_);
+    while (std::chrono::steady_clock::now() < slow_until && !is_interrupted()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     const std::string op = input.get_string("op").value();
     fourinone::WareHouse out;
     out.put("worker", address() ? address()->to_string() : "");
@@ -58,6 +65,7 @@ class TestWorker : public fourinone::MigrantWorker {
   }
 
  private:
+  const int slow_ms_;
   std::mutex mutex_;
   std::string last_message_;
 };
@@ -67,6 +75,7 @@ class TestWorker : public fourinone::MigrantWorker {
 int main(int argc, char** argv) {
   std::string config_path, type = "test";
   std::uint16_t port = 0;
+  int slow_ms = 0;
   fourinone::WorkerOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
@@ -76,6 +85,7 @@ int main(int argc, char** argv) {
     else if (flag == "--port") port = static_cast<std::uint16_t>(std::stoi(next()));
     else if (flag == "--capacity") options.capacity = static_cast<std::uint32_t>(std::stoi(next()));
     else if (flag == "--service") options.service = true;
+    else if (flag == "--slow-ms") slow_ms = std::stoi(next());
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -86,7 +96,7 @@ int main(int argc, char** argv) {
     std::cerr << config.status().to_string() << "\n";
     return 2;
   }
-  TestWorker worker(config.value(), options);
+  TestWorker worker(config.value(), options, slow_ms);
   fourinone::Status s = worker.wait_working("127.0.0.1", port, type);
   if (!s.ok()) {
     std::cerr << "worker: " << s.to_string() << "\n";
