@@ -145,7 +145,10 @@ class WalLog final : public LogStorage {
   const std::string wal_dir_;
   const WalOptions options_;
   std::unique_ptr<SnapshotStore> snapshots_;
-  std::unique_ptr<SparePreallocator> spares_;  // only with sync: zero-filling matters for fdatasync only
+  // Only with sync (zero-filling matters for fdatasync only), and only once the current
+  // segment is half full: a short-lived or little-used server never writes a second 64 MiB.
+  std::unique_ptr<SparePreallocator> spares_;
+  void start_spares_when_needed();
 
   std::deque<Segment> chain_;             // consecutive sequence numbers; the last one takes writes
   std::uint64_t write_at_ = 0;            // where the next record goes in chain_.back()
@@ -222,8 +225,15 @@ Status WalLog::init() {
   }
   // Snapshots other than the named one were replaced, or written just before a crash.
   if (Status s = snapshots_->keep_only(has_snapshot_ ? std::optional<std::uint64_t>(first_ - 1) : std::nullopt); !s.ok()) return s;
-  if (options_.sync) spares_ = std::make_unique<SparePreallocator>(wal_dir_, options_.segment_size);
+  start_spares_when_needed();
   return Status();
+}
+
+void WalLog::start_spares_when_needed() {
+  if (spares_ || !options_.sync || chain_.empty()) return;
+  if (write_at_ * 2 >= chain_.back().file.size()) {
+    spares_ = std::make_unique<SparePreallocator>(wal_dir_, options_.segment_size);
+  }
 }
 
 Status WalLog::create_first_chain() {
@@ -354,6 +364,7 @@ Result<std::uint64_t> WalLog::put(const Batch& batch, bool new_chain) {
     chain_.push_back(std::move(segment).value());
     write_at_ = bytes.size();
     needs_header_ = false;
+    start_spares_when_needed();
     return static_cast<std::uint64_t>(kSegmentHeaderSize);
   }
   std::uint64_t base = write_at_;
@@ -367,6 +378,7 @@ Result<std::uint64_t> WalLog::put(const Batch& batch, bool new_chain) {
   }
   write_at_ += batch.bytes.size();
   needs_header_ = false;
+  start_spares_when_needed();
   return base;
 }
 

@@ -64,12 +64,15 @@ TEST_CASE("crc32c gives the standard check value") {
   CHECK(crc32c(long_text) != crc32c(long_text.substr(1)));
 }
 
-TEST_CASE("a WAL keeps segments under wal/, snapshots under snapshots/, and a zero-filled spare when syncing") {
+TEST_CASE("a WAL keeps segments under wal/, snapshots under snapshots/, and a zero-filled spare once a segment is half full") {
   TempDir dir;
   {
     auto log = open_wal_ok(dir.path(), WalOptions{1 << 20, true});
     append_ok(*log, make_entries(1, 3, 1));
     snapshot_ok(*log, Snapshot{2, 1, "state"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(fs::exists(dir.path() + "/wal/spare"));  // a quiet log makes no spare
+    append_ok(*log, {LogEntry{4, 1, std::string(600 * 1024, 'x')}});
     // The spare is made by a background thread; give it a moment.
     for (int i = 0; i < 200 && !fs::exists(dir.path() + "/wal/spare"); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
