@@ -1,6 +1,9 @@
-// JobRunner: run_job's scheduler. One loop on the caller's thread owns the whole job state;
-// the directory's io thread (finished runs) and the park's callback thread (workers joining
-// and leaving) only drop notes into an Inbox and wake the loop.
+// JobRunner: run_job's scheduler. Its state is guarded by one mutex and changed from two
+// places: a finished run is handled on the directory's io thread the moment it arrives, and
+// the next task is sent from there at once (waking the caller's thread for every task
+// would cost two thread wake-ups per task, the main cost of tiny tasks); the caller's thread
+// loops every 50 ms (or when woken) for workers joining and leaving (dropped into an Inbox
+// by the park's callback thread), stragglers, progress and the end of the job.
 //
 // Scheduling: a task goes to the live worker with the most free capacity (capacity minus the
 // tasks this job has running there), so a busy or small worker gets less. A run that ends
@@ -74,7 +77,11 @@ struct TaskSlot {
 
 std::atomic<std::uint64_t> job_counter{0};
 
-class JobRunner {
+// True while this thread holds a JobRunner's state mutex: a run that finishes inside
+// send_task (a closed directory answers at once) is then queued, not handled re-entrantly.
+thread_local bool in_scheduler = false;
+
+class JobRunner : public std::enable_shared_from_this<JobRunner> {
  public:
   JobRunner(WorkerDirectory& directory, std::string_view type, const std::vector<WareHouse>& tasks,
             const JobOptions& options)
@@ -86,6 +93,10 @@ class JobRunner {
   Result<JobResult> run();
 
  private:
+  // io thread: a run finished.
+  void on_finished(const std::shared_ptr<Run>& run);
+  // The loop's turn under the state mutex; returns the progress to publish.
+  JobProgress turn(std::deque<std::shared_ptr<Run>>& finished, std::deque<WatchEvent>& events);
   Status load_workers();
   void add_worker(const Node& node);
   void handle(const WatchEvent& event);
@@ -95,7 +106,7 @@ class JobRunner {
   void send(std::size_t task, WorkerSlot& worker);
   std::size_t alive_workers() const;
   std::size_t running() const;
-  void publish_progress(bool final);
+  void publish_progress(const JobProgress& progress, bool final);
 
   WorkerDirectory& directory_;
   const std::string type_;
@@ -103,6 +114,9 @@ class JobRunner {
   const JobOptions options_;
   std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
   std::unique_ptr<Watch> watch_;
+
+  std::mutex state_mutex_;  // guards everything below
+  bool active_ = true;      // false once run() returned: late runs are ignored
 
   std::map<std::string, WorkerSlot> workers_;  // by address
   std::deque<std::size_t> pending_;
@@ -255,14 +269,44 @@ void JobRunner::send(std::size_t task, WorkerSlot& worker) {
   ++slot.attempts;
   slot.running.push_back(run);
   ++worker.in_flight;
-  std::weak_ptr<Inbox> weak = inbox_;
+  std::weak_ptr<JobRunner> weak = weak_from_this();
   run->result = directory_.send_task(worker.handle->info(), tasks_[task], options_.task_timeout, [weak, run] {
-    if (auto inbox = weak.lock()) {
-      std::lock_guard lock(inbox->mutex);
-      inbox->finished.push_back(run);
-      inbox->wake.notify_one();
-    }
+    if (auto self = weak.lock()) self->on_finished(run);
   });
+}
+
+void JobRunner::on_finished(const std::shared_ptr<Run>& run) {
+  if (in_scheduler) {
+    std::lock_guard lock(inbox_->mutex);
+    inbox_->finished.push_back(run);
+    inbox_->wake.notify_one();
+    return;
+  }
+  bool complete = false;
+  {
+    std::lock_guard lock(state_mutex_);
+    if (!active_) return;
+    in_scheduler = true;
+    handle(run);
+    dispatch();
+    in_scheduler = false;
+    complete = done_ == tasks_.size();
+  }
+  if (complete) {
+    std::lock_guard lock(inbox_->mutex);
+    inbox_->wake.notify_one();
+  }
+}
+
+JobProgress JobRunner::turn(std::deque<std::shared_ptr<Run>>& finished, std::deque<WatchEvent>& events) {
+  std::lock_guard lock(state_mutex_);
+  in_scheduler = true;
+  for (const auto& event : events) handle(event);
+  for (const auto& run : finished) handle(run);
+  dispatch();
+  speculate();
+  in_scheduler = false;
+  return JobProgress{done_, tasks_.size(), result_.failed, alive_workers(), running(), result_.reruns};
 }
 
 void JobRunner::dispatch() {
@@ -302,11 +346,10 @@ void JobRunner::speculate() {
   }
 }
 
-void JobRunner::publish_progress(bool final) {
+void JobRunner::publish_progress(const JobProgress& progress, bool final) {
   const auto now = Clock::now();
   if (!final && now - last_progress_ < kProgressPeriod) return;
   last_progress_ = now;
-  JobProgress progress{done_, tasks_.size(), result_.failed, alive_workers(), running(), result_.reruns};
   const std::string text = progress.encode();
   if (final) {
     // Synchronous, so that whoever reads the node after run_job returns sees the last figures.
@@ -337,10 +380,18 @@ Result<JobResult> JobRunner::run() {
   auto created = directory_.park().create(kJobDomain, progress_node_, initial.encode(), ttl);
   if (!created.ok() && created.status().code() != Errc::exists) return created.status();
 
-  for (std::size_t i = 0; i < tasks_.size(); ++i) pending_.push_back(i);
+  {
+    std::lock_guard lock(state_mutex_);
+    for (std::size_t i = 0; i < tasks_.size(); ++i) pending_.push_back(i);
+  }
   bool without_workers = false;  // (an optional<time_point> here trips GCC 12's maybe-uninitialized)
   Clock::time_point without_workers_since;
-  while (done_ < tasks_.size()) {
+  auto finish = [this] {
+    std::lock_guard lock(state_mutex_);
+    active_ = false;
+    return JobProgress{done_, tasks_.size(), result_.failed, alive_workers(), running(), result_.reruns};
+  };
+  for (;;) {
     std::deque<std::shared_ptr<Run>> finished;
     std::deque<WatchEvent> events;
     {
@@ -349,22 +400,21 @@ Result<JobResult> JobRunner::run() {
       finished.swap(inbox_->finished);
       events.swap(inbox_->events);
     }
-    for (const auto& event : events) handle(event);
-    for (const auto& run : finished) handle(run);
-    dispatch();
-    speculate();
-    publish_progress(false);
+    const JobProgress progress = turn(finished, events);
+    if (progress.done == progress.total) break;
+    publish_progress(progress, false);
 
-    if (alive_workers() == 0 && running() == 0 && done_ < tasks_.size()) {
+    if (progress.workers == 0 && progress.running == 0) {
       if (!without_workers) {
         without_workers = true;
         without_workers_since = Clock::now();
       }
       if (Clock::now() - without_workers_since > options_.wait_for_workers) {
-        publish_progress(true);
+        watch_.reset();
+        publish_progress(finish(), true);
         return Status(Errc::unavailable, "no worker of type " + type_ + " for " +
                                              std::to_string(options_.wait_for_workers.count()) + " ms; " +
-                                             std::to_string(done_) + " of " + std::to_string(tasks_.size()) +
+                                             std::to_string(progress.done) + " of " + std::to_string(progress.total) +
                                              " tasks done");
       }
     } else {
@@ -372,7 +422,7 @@ Result<JobResult> JobRunner::run() {
     }
   }
   watch_.reset();
-  publish_progress(true);
+  publish_progress(finish(), true);
   result_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   return std::move(result_);
 }
@@ -387,8 +437,9 @@ std::string JobProgress::encode() const {
 
 Result<JobResult> run_job(WorkerDirectory& directory, std::string_view type, const std::vector<WareHouse>& tasks,
                           const JobOptions& options) {
-  JobRunner runner(directory, type, tasks, options);
-  return runner.run();
+  // Shared: a run that finishes after the job (a speculative loser) may still hold it briefly.
+  auto runner = std::make_shared<JobRunner>(directory, type, tasks, options);
+  return runner->run();
 }
 
 }  // namespace fourinone::detail
