@@ -11,6 +11,19 @@ free_port() {
   return 1
 }
 
+# start_single_park BIN WORK: writes WORK/config.xml for one park server on a free port (data
+# in WORK/data), starts it in the background (log WORK/park.log), waits until it leads, and
+# sets park_pid and park_port.
+start_single_park() {
+  local bin=$1 work=$2
+  park_port=$(free_port)
+  sed -e "s|<SERVERS>[^<]*</SERVERS>|<SERVERS>127.0.0.1:$park_port</SERVERS>|" \
+      -e "s|<DATADIR>[^<]*</DATADIR>|<DATADIR>$work/data</DATADIR>|" config.xml >"$work/config.xml"
+  "$bin" park --config "$work/config.xml" >"$work/park.log" 2>&1 &
+  park_pid=$!
+  wait_for_leader "$bin" "$work/config.xml"
+}
+
 # wait_for_leader BIN CONFIG: until `ctl status` names a leader (10 s at most).
 wait_for_leader() {
   for _ in $(seq 1 100); do

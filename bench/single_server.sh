@@ -20,12 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(free_port)
-sed -e "s|<SERVERS>[^<]*</SERVERS>|<SERVERS>127.0.0.1:$port</SERVERS>|" \
-    -e "s|<DATADIR>[^<]*</DATADIR>|<DATADIR>$work/data</DATADIR>|" config.xml >"$work/config.xml"
-"$bin" park --config "$work/config.xml" >"$work/park.log" 2>&1 &
-park_pid=$!
-wait_for_leader "$bin" "$work/config.xml"
+start_single_park "$bin" "$work"
 
-echo "single park server 127.0.0.1:$port, fsync on; $(nproc) cores; $runs runs"
+echo "single park server 127.0.0.1:$park_port, fsync on; $(nproc) cores; $runs runs"
 run_bench_medians "$work" "$runs" --config "$work/config.xml" "$@"

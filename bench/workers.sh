@@ -23,19 +23,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(free_port)
-sed -e "s|<SERVERS>[^<]*</SERVERS>|<SERVERS>127.0.0.1:$port</SERVERS>|" \
-    -e "s|<DATADIR>[^<]*</DATADIR>|<DATADIR>$work/data</DATADIR>|" config.xml >"$work/config.xml"
-"$bin" park --config "$work/config.xml" >"$work/park.log" 2>&1 &
-pids+=("$!")
-wait_for_leader "$bin" "$work/config.xml"
+park_pid=""
+start_single_park "$bin" "$work"
+pids+=("$park_pid")
 for i in $(seq 1 "${WORKERS:-2}"); do
   build/bench/worker_bench worker --config "$work/config.xml" --capacity "${CAPACITY:-4}" >"$work/worker$i.log" 2>&1 &
   pids+=("$!")
 done
 sleep 1  # let the workers register
 
-echo "park server 127.0.0.1:$port; ${WORKERS:-2} workers of capacity ${CAPACITY:-4}; $(nproc) cores; $runs runs"
+echo "park server 127.0.0.1:$park_port; ${WORKERS:-2} workers of capacity ${CAPACITY:-4}; $(nproc) cores; $runs runs"
 for r in $(seq 1 "$runs"); do
   echo "-- run $r"
   build/bench/worker_bench run --config "$work/config.xml" "$@"
