@@ -4,7 +4,8 @@
 //   worker_bench run --config F [--workers N] [--roundtrips N] [--tiny N] [--cpu-tasks N] [--cpu-ms N]
 //
 // `run` expects the workers to be running already (bench/workers.sh starts them) and prints:
-// - empty-task round trip: one task at a time to one worker, contractor -> worker -> back;
+// - empty-task round trip: one task at a time to one worker, contractor -> worker -> back,
+//   waited for with wait() and, alternately, with wait_for();
 // - tiny tasks per second through run_job over every registered worker;
 // - a CPU-bound job (each task spins for --cpu-ms) on the first worker alone, then on the
 //   first two, and the speedup.
@@ -77,20 +78,28 @@ int run(const fourinone::Config& config, int roundtrips, int tiny, int cpu_tasks
   }
   std::printf("worker_bench: %zu workers registered\n", workers.size());
 
-  // 1. Round trip of an empty task, one at a time.
+  // 1. Round trip of an empty task, one at a time. Alternately waited for with wait() (which
+  //    yields briefly before it sleeps) and wait_for() (which sleeps at once), so that both
+  //    see the same noise.
   {
-    std::vector<double> us;
-    for (int i = 0; i < roundtrips + 200; ++i) {
+    std::vector<double> spin_us, sleep_us;
+    for (int i = 0; i < 2 * roundtrips + 200; ++i) {
       const auto sent = Clock::now();
-      WareHouse out = workers[0].do_task(WareHouse{}).wait();
+      auto result = workers[0].do_task(WareHouse{});
+      const bool spin = i % 2 == 0;
+      if (!spin) result.wait_for(std::chrono::seconds(10));
+      WareHouse out = result.wait();
       if (!out.ready()) {
         std::fprintf(stderr, "round trip failed: %s\n", out.error().c_str());
         return 1;
       }
-      if (i >= 200) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());  // after warm-up
+      if (i < 200) continue;  // warm-up
+      (spin ? spin_us : sleep_us).push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
     }
-    std::printf("%-40s p50 %8.1f us   p99 %8.1f us   (%d tasks)\n", "empty task round trip (1 in flight)",
-                percentile(us, 0.5), percentile(us, 0.99), roundtrips);
+    std::printf("%-40s p50 %8.1f us   p99 %8.1f us   (%d tasks)\n", "empty task round trip, wait()",
+                percentile(spin_us, 0.5), percentile(spin_us, 0.99), roundtrips);
+    std::printf("%-40s p50 %8.1f us   p99 %8.1f us   (%d tasks)\n", "empty task round trip, wait_for()",
+                percentile(sleep_us, 0.5), percentile(sleep_us, 0.99), roundtrips);
   }
 
   // 2. Tiny tasks through run_job over every worker.

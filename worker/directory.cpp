@@ -42,6 +42,7 @@ bool TaskCall::finish(WareHouse output, Loss loss) {
     result.set_state(state);
     this->loss = loss;
     callback = std::move(on_done);
+    done.store(true, std::memory_order_release);
   }
   done_cv.notify_all();
   if (callback) callback();

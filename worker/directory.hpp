@@ -38,6 +38,7 @@ namespace asio = boost::asio;
 struct TaskCall {
   std::mutex mutex;
   std::condition_variable done_cv;
+  std::atomic<bool> done{false};  // set with state, for waiters that spin before they sleep
   TaskState state = TaskState::not_ready;
   WareHouse result;
   // Why a run failed without the task itself failing: its worker died or left (gone), or it
