@@ -228,6 +228,7 @@ class ConfigReader {
              "element <" + element.children.front().name + "> inside " + element.name + " in row " + name + " ignored");
       }
       out[element.name] = element.text;
+      out[element.name + "@LINE"] = std::to_string(element.line);  // so the part reading it can name the line
       for (const auto& [attribute, value] : element.attributes) {
         if (attribute == "DESC") {
           out[element.name + "@DESC"] = value;

@@ -16,8 +16,13 @@ const std::string* element(const Config& config, const std::string& name) {
   return it == row->second.end() ? nullptr : &it->second;
 }
 
+// "FILE:LINE: NAME in row WORKER: why, got 'text'", the shape of every config.xml error.
 Status bad(const Config& config, const std::string& name, const std::string& why) {
-  return Status(Errc::config_error, config.file + ": <" + name + "> in row WORKER: " + why);
+  const std::string* line = element(config, name + "@LINE");
+  const std::string* text = element(config, name);
+  const std::string file = config.file.empty() ? std::string("(config text)") : config.file;
+  return Status(Errc::config_error, file + ":" + (line ? *line : std::string("?")) + ": " + name +
+                                        " in row WORKER: " + why + ", got '" + (text ? *text : std::string()) + "'");
 }
 
 bool is_true(const std::string& text) {
@@ -35,7 +40,7 @@ Result<std::chrono::milliseconds> worker_timeout(const Config& config) {
   char* end = nullptr;
   double hours = std::strtod(text->c_str(), &end);
   if (end == text->c_str() || *end != '\0' || !(hours > 0) || hours > 24 * 365) {
-    return bad(config, "TIMEOUT", "'" + *text + "' is not a number of hours above 0");
+    return bad(config, "TIMEOUT", "expected a number of hours above 0");
   }
   return std::chrono::milliseconds(static_cast<std::int64_t>(hours * 3600.0 * 1000.0));
 }
@@ -60,7 +65,7 @@ Result<WorkerOptions> WorkerOptions::from_config(const Config& config) {
     char* end = nullptr;
     long n = std::strtol(capacity->c_str(), &end, 10);
     if (end == capacity->c_str() || *end != '\0' || n < 1 || n > 1024) {
-      return detail::bad(config, "CAPACITY", "'" + *capacity + "' is not a whole number from 1 to 1024");
+      return detail::bad(config, "CAPACITY", "expected a whole number from 1 to 1024");
     }
     options.capacity = static_cast<std::uint32_t>(n);
   }
