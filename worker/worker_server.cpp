@@ -30,7 +30,11 @@ Status check_type(std::string_view type) {
 }  // namespace
 
 WorkerServer::WorkerServer(MigrantWorker& worker, Config config, std::optional<WorkerOptions> options)
-    : worker_(worker), config_(std::move(config)), given_options_(std::move(options)), load_timer_(io_) {}
+    : worker_(worker),
+      config_(std::move(config)),
+      given_options_(std::move(options)),
+      load_timer_(io_),
+      reregister_timer_(io_) {}
 
 WorkerServer::~WorkerServer() { stop(); }
 
@@ -97,10 +101,7 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
     asio::post(io_, [this] {
       if (!serving_) return;
       spdlog::warn("worker {}: park session expired; registering again", address_.to_string());
-      if (Status s = register_node(); !s.ok()) {
-        spdlog::error("worker {}: cannot register again, stopping: {}", address_.to_string(), s.message());
-        stop();
-      }
+      reregister();
     });
   });
   spdlog::info("worker of type {} serving on {} (capacity {}{})", type_, address_.to_string(), options_.capacity,
@@ -135,6 +136,7 @@ void WorkerServer::stop() {
     if (server_) server_->stop();
     if (signals_) signals_->cancel();
     load_timer_.cancel();
+    reregister_timer_.cancel();
     io_.stop();
   });
 }
@@ -166,6 +168,19 @@ Status WorkerServer::register_node() {
   }
   published_load_ = info.load;
   return Status();
+}
+
+void WorkerServer::reregister() {
+  Status s = park_->open_session();
+  if (s.ok()) s = register_node();
+  if (s.ok() || !serving_) return;
+  // The park may be out of reach for a while: keep serving the connections we have, and try
+  // again every second.
+  spdlog::warn("worker {}: cannot register again yet ({}); retrying", address_.to_string(), s.message());
+  reregister_timer_.expires_after(std::chrono::seconds(1));
+  reregister_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && serving_) reregister();
+  });
 }
 
 void WorkerServer::deregister() {

@@ -66,6 +66,8 @@ class WorkerServer final : public core::RpcHandler {
   // What our park node says, with `load`.
   WorkerInfo info(std::uint32_t load) const;
   Status register_node();
+  // After the park ended our session: a new session and node, retried every second.
+  void reregister();
   void deregister();
   void reply(const core::RpcConnectionPtr& connection, std::uint64_t id, const Status& status, bool accepted,
              std::string payload);
@@ -94,6 +96,7 @@ class WorkerServer final : public core::RpcHandler {
   std::unique_ptr<core::RpcServer> server_;
   std::unique_ptr<asio::signal_set> signals_;
   asio::steady_timer load_timer_;
+  asio::steady_timer reregister_timer_;
   bool load_timer_armed_ = false;
   std::uint32_t published_load_ = 0;
 

@@ -239,7 +239,9 @@ class Park {
                             NodeCallback done) = 0;
 
   // --- session -----------------------------------------------------------------------------
-  // Opens the session now (the first heartbeat create does so too). Errors: unavailable.
+  // Opens the session now (the first heartbeat create does so too). After the session
+  // expired, heartbeat creates fail with session_expired until this opens a new one (a new
+  // id: the old heartbeat nodes are gone; create them again). Errors: unavailable.
   virtual Status open_session() = 0;
   // Ends the session: its heartbeat nodes are deleted at once.
   virtual Status close_session() = 0;

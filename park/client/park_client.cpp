@@ -426,9 +426,10 @@ Status ParkClient::open_session() {
   auto r = write_sync(std::move(req));
   if (Status s = response_status(r); !s.ok()) return s;
   session_id_ = r.value().session;
+  // Before returning: a heartbeat create right after must not still see `expired`.
+  set_session_state(SessionState::connected);
   asio::post(io_, [this] {
     last_heartbeat_ok_ = Clock::now();
-    set_session_state(SessionState::connected);
     heartbeat_timer_.expires_after(options_.heartbeat);
     heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) heartbeat();

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tests/support/park_fixture.hpp"
+#include "tests/support/tcp_relay.hpp"
 
 using namespace std::chrono_literals;
 using fourinone::Errc;
@@ -103,4 +104,33 @@ TEST_CASE("sessions survive a server restart and expire if their client is gone"
   std::this_thread::sleep_for(1s);
   CHECK(observer->get("group", "survivor").ok());
   CHECK(survivor->session_state() == fourinone::SessionState::connected);
+}
+
+TEST_CASE("a client cut off past its session timeout sees expired, and open_session starts a new session") {
+  RunningPark park;
+  fourinone::test::TcpRelay relay(park.config.port);
+  auto options = park.options();
+  options.servers = {fourinone::ServerAddress{"127.0.0.1", relay.port()}};
+  auto client = fourinone::Park::connect(options);
+  REQUIRE(client.ok());
+  fourinone::CreateOptions heartbeat;
+  heartbeat.heartbeat = true;
+  REQUIRE(client.value()->create("members", "me", "1", heartbeat).ok());
+  const std::uint64_t first_session = client.value()->session_id();
+  CHECK(client.value()->session_state() == fourinone::SessionState::connected);
+
+  relay.set_blocked(true);  // the cable is cut: no heartbeats reach the park
+  auto observer = park.connect();
+  REQUIRE(wait_until([&] { return observer->get("members", "me").status().code() == Errc::not_found; }, 10s));
+  relay.set_blocked(false);
+  REQUIRE(wait_until([&] { return client.value()->session_state() == fourinone::SessionState::expired; }, 10s));
+
+  // Fencing: nothing is done under the dead session, until the application opens a new one.
+  CHECK(client.value()->create("members", "me", "2", heartbeat).status().code() == Errc::session_expired);
+  REQUIRE(client.value()->open_session().ok());
+  CHECK(client.value()->session_state() == fourinone::SessionState::connected);
+  CHECK(client.value()->session_id() != first_session);
+  auto again = client.value()->create("members", "me", "3", heartbeat);
+  REQUIRE_MESSAGE(again.ok(), again.status().to_string());
+  CHECK(again->session == client.value()->session_id());
 }

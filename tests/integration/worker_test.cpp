@@ -369,3 +369,23 @@ TEST_CASE("near the end of a job a straggler's task runs again on an idle worker
     }
   }
 }
+
+TEST_CASE("a worker whose park session expired (frozen with SIGSTOP) registers again when it wakes, and serves") {
+  Farm farm;
+  PassThrough contractor(farm.config);
+  auto worker = farm.only_worker(contractor, "frozen");
+  Process& process = *farm.workers.back();
+
+  process.signal(SIGSTOP);  // no heartbeats: the park ends its session (2 s in the test config)
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (!contractor.get_waiting_workers("frozen").value().empty()) {
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until, "the frozen worker's node did not go");
+    std::this_thread::sleep_for(100ms);
+  }
+  process.signal(SIGCONT);
+  farm.wait_for(contractor, "frozen", 1);
+  auto again = contractor.get_waiting_workers("frozen").value().at(0);
+  CHECK(again.address() == worker.address());
+  CHECK(again.info().since_revision > worker.info().since_revision);  // a new registration
+  CHECK(again.do_task(WareHouse{{"op", "square"}, {"n", 4}}).wait().get_int("square").value() == 16);
+}
