@@ -1,10 +1,19 @@
 #include "core/rpc_client.hpp"
 
+#include <random>
+
 #include "core/auth.hpp"
 #include "core/status_serialize.hpp"
 #include "core/wire_archive.hpp"
 
 namespace fourinone::core {
+
+std::uint64_t random_client_id() {
+  std::random_device rd;
+  std::uint64_t id = 0;
+  while (id == 0) id = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  return id;
+}
 namespace {
 constexpr auto kSweepPeriod = std::chrono::milliseconds(50);
 }  // namespace

@@ -29,6 +29,9 @@ struct RpcClientOptions {
   std::uint32_t max_frame = kDefaultMaxFrame;
 };
 
+// A random, non-zero client id (0 means "none" on the wire).
+std::uint64_t random_client_id();
+
 class RpcClient : public std::enable_shared_from_this<RpcClient> {
  public:
   using Clock = std::chrono::steady_clock;

@@ -2,9 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <future>
-#include <random>
 
 #include "core/wire_archive.hpp"
 #include "worker/protocol.hpp"
@@ -23,11 +21,6 @@ WareHouse exception_result(std::string message) {
   WareHouse out;
   out.set_exception(std::move(message));
   return out;
-}
-
-std::uint64_t random_client_id() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
 }  // namespace
@@ -51,9 +44,11 @@ bool TaskCall::finish(WareHouse output, Loss loss) {
 
 WorkerDirectory::WorkerDirectory(const Config& config, Park* park, std::unique_ptr<Park> own_park)
     : config_(config), own_park_(std::move(own_park)), park_(park ? park : own_park_.get()), work_(io_.get_executor()) {
-  rpc_options_.client_id = random_client_id();
-  if (const char* user = std::getenv("FOURINONE_USER")) rpc_options_.user = user;
-  if (const char* password = std::getenv("FOURINONE_PASSWORD")) rpc_options_.password = password;
+  // Workers take the same logins as the park (USERS), so the same credentials.
+  const ParkOptions park_options = ParkOptions::from_config(config);
+  rpc_options_.client_id = core::random_client_id();
+  rpc_options_.user = park_options.user;
+  rpc_options_.password = park_options.password;
   default_timeout_ = worker_timeout(config).value_or(std::chrono::milliseconds(0));
   io_thread_ = std::thread([this] { io_.run(); });
 }

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <random>
 
 #include "core/auth.hpp"
 #include "core/wire_archive.hpp"
@@ -15,12 +14,6 @@ namespace {
 constexpr auto kSweepPeriod = std::chrono::milliseconds(50);
 constexpr auto kNotLeaderRetry = std::chrono::milliseconds(50);  // while an election runs
 
-std::uint64_t random_client_id() {
-  std::random_device rd;
-  std::uint64_t id = 0;
-  while (id == 0) id = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  return id;
-}
 
 Status response_status(const Result<proto::Response>& r) { return r.ok() ? r.value().status : r.status(); }
 
@@ -68,7 +61,7 @@ class ParkClient::WatchHandle final : public Watch {
 
 ParkClient::ParkClient(ParkOptions options)
     : options_(std::move(options)),
-      client_id_(random_client_id()),
+      client_id_(core::random_client_id()),
       io_work_(io_.get_executor()),
       callbacks_work_(callbacks_.get_executor()),
       sweep_timer_(io_),
