@@ -1,6 +1,5 @@
 #include "worker/worker_config.hpp"
 
-#include <cctype>
 #include <cstdlib>
 
 #include "fourinone/worker.hpp"
@@ -25,18 +24,16 @@ Status bad(const Config& config, const std::string& name, const std::string& why
                                         " in row WORKER: " + why + ", got '" + (text ? *text : std::string()) + "'");
 }
 
-bool is_true(const std::string& text) {
-  std::string lower;
-  for (char c : text) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return lower == "true" || lower == "1" || lower == "yes";
-}
 
 }  // namespace
 
 Result<std::chrono::milliseconds> worker_timeout(const Config& config) {
   const std::string* text = element(config, "TIMEOUT");
   const std::string* desc = element(config, "TIMEOUT@DESC");
-  if (text == nullptr || desc == nullptr || !is_true(*desc)) return std::chrono::milliseconds(0);
+  if (text == nullptr || desc == nullptr) return std::chrono::milliseconds(0);
+  const auto on = parse_config_bool(*desc);
+  if (!on) return bad(config, "TIMEOUT", "its DESC must be TRUE (on) or FALSE (off)");
+  if (!*on) return std::chrono::milliseconds(0);
   char* end = nullptr;
   double hours = std::strtod(text->c_str(), &end);
   if (end == text->c_str() || *end != '\0' || !(hours > 0) || hours > 24 * 365) {
@@ -60,7 +57,11 @@ namespace fourinone {
 
 Result<WorkerOptions> WorkerOptions::from_config(const Config& config) {
   WorkerOptions options;
-  if (const std::string* service = detail::element(config, "SERVICE")) options.service = detail::is_true(*service);
+  if (const std::string* service = detail::element(config, "SERVICE")) {
+    const auto on = parse_config_bool(*service);
+    if (!on) return detail::bad(config, "SERVICE", "expected true or false");
+    options.service = *on;
+  }
   if (const std::string* capacity = detail::element(config, "CAPACITY")) {
     char* end = nullptr;
     long n = std::strtol(capacity->c_str(), &end, 10);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,10 @@ struct ServerAddress {
 
 // "host:port" -> address; bad_request naming the text when it is not of that form.
 Result<ServerAddress> parse_server_address(std::string_view text);
+
+// A config.xml boolean: "true" or "false" in any case; nullopt for anything else (a typo
+// must stop the start, not silently turn a feature off). For parts reading Config::rows.
+std::optional<bool> parse_config_bool(std::string_view text);
 
 // One user allowed to log in. The password itself is never stored: only what the
 // challenge/response login needs (see core/auth.hpp and `fourinone passwd`).

@@ -72,6 +72,14 @@ TEST_CASE("a bad WORKER value is a config_error naming file, line and element") 
   REQUIRE_FALSE(timeout.ok());
   CHECK(timeout.status().message().find(":6: TIMEOUT in row WORKER") != std::string::npos);
 
+  // Booleans are strict: a typo must not silently turn service mode or the timeout off.
+  auto service = fourinone::WorkerOptions::from_config(config_with("    <SERVICE>ture</SERVICE>"));
+  REQUIRE_FALSE(service.ok());
+  CHECK(service.status().message().find(":6: SERVICE in row WORKER: expected true or false, got 'ture'") !=
+        std::string::npos);
+  auto desc = fourinone::detail::worker_timeout(config_with("    <TIMEOUT DESC=\"yes\">2</TIMEOUT>"));
+  CHECK(desc.status().code() == Errc::config_error);
+
   auto servers = fourinone::detail::default_worker_address(config_with("    <SERVERS>no-port</SERVERS>"));
   REQUIRE_FALSE(servers.ok());
   CHECK(servers.status().code() == Errc::config_error);
