@@ -1,16 +1,15 @@
 // Helpers shared by the log storage tests (log_storage_test.cpp, wal_log_test.cpp): fresh
-// folders, entry builders, and REQUIRE-checked calls that show the Status when they fail.
+// folders (tests/support TempDir), entry builders, and REQUIRE-checked calls that show the Status when they fail.
 #pragma once
 
 #include <doctest/doctest.h>
 
-#include <cstdio>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "park/log/log_storage.hpp"
+#include "tests/support/process.hpp"
 
 namespace log_test {
 
@@ -22,31 +21,9 @@ using fourinone::park::LogEntry;
 using fourinone::park::LogStorage;
 using fourinone::park::Snapshot;
 using fourinone::park::WalOptions;
-
+using fourinone::test::TempDir;
 
 constexpr std::size_t kNoLimit = std::size_t{1} << 40;
-
-// A fresh folder under the system temp dir with a random suffix, removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    std::uniform_int_distribution<std::uint64_t> dist;
-    char suffix[17];
-    std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(dist(rd)));
-    path_ = (std::filesystem::temp_directory_path() / ("fourinone-log-test-" + std::string(suffix))).string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 inline std::unique_ptr<LogStorage> open_ok(const std::string& dir, LmdbOptions options = {256ull << 20, false}) {
   auto log = open_lmdb_log(dir, options);
