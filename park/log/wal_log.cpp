@@ -55,13 +55,17 @@ struct EntryLocation {
 
 // Records on their way to disk, with where each entry's body sits in `bytes`.
 struct Batch {
+  struct Placed {
+    std::uint64_t term = 0;
+    std::size_t body_at = 0;  // in `bytes`
+    std::uint32_t body_size = 0;
+  };
   std::string bytes;
-  std::vector<std::pair<std::uint64_t, std::size_t>> entries;  // term, body offset in bytes
-  std::vector<std::uint32_t> entry_sizes;
+  std::vector<Placed> entries;
 
   void add(const LogEntry& e) {
-    entries.emplace_back(e.term, wal::put_entry(bytes, e));
-    entry_sizes.push_back(static_cast<std::uint32_t>(e.data.size() + wal::kEntryBodyOverhead));
+    const std::size_t body_at = wal::put_entry(bytes, e);
+    entries.push_back(Placed{e.term, body_at, static_cast<std::uint32_t>(bytes.size() - body_at)});
   }
 };
 
@@ -357,8 +361,12 @@ Result<std::uint64_t> WalLog::put(const Batch& batch, bool new_chain) {
     }
     if (new_chain) {
       // The new chain is durable: the old one, and the snapshots it named, can go.
-      std::error_code ec;
-      for (const Segment& old : chain_) fs::remove(old.file.path(), ec);
+      for (const Segment& old : chain_) {
+        std::error_code ec;
+        if (!fs::remove(old.file.path(), ec) && ec) {
+          spdlog::warn("WAL: cannot delete {} ({}); the next open deletes it", old.file.path(), ec.message());
+        }
+      }
       chain_.clear();
     }
     chain_.push_back(std::move(segment).value());
@@ -383,9 +391,7 @@ Result<std::uint64_t> WalLog::put(const Batch& batch, bool new_chain) {
 }
 
 void WalLog::remember(const Batch& batch, std::uint64_t seq, std::uint64_t base) {
-  for (std::size_t i = 0; i < batch.entries.size(); ++i) {
-    entries_.push_back(EntryLocation{batch.entries[i].first, seq, base + batch.entries[i].second, batch.entry_sizes[i]});
-  }
+  for (const auto& e : batch.entries) entries_.push_back(EntryLocation{e.term, seq, base + e.body_at, e.body_size});
 }
 
 Status WalLog::write(const std::optional<HardState>& state, std::span<const LogEntry> entries) {
