@@ -78,14 +78,12 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
   if (Status s = server_->listen(host, port); !s.ok()) return s;
   address_ = ServerAddress{host, server_->port()};
 
+  // Registered before any thread starts, so that a refusal returns with nothing to join.
+  // Requests already queued on the socket wait for io_.run() below.
+  if (Status s = register_node(); !s.ok()) return s;
   for (std::uint32_t i = 0; i < options_.capacity; ++i) task_threads_.emplace_back([this] { task_loop(); });
   receive_work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(receive_io_.get_executor());
   receive_thread_ = std::thread([this] { receive_io_.run(); });
-
-  if (Status s = register_node(); !s.ok()) {
-    stop();
-    return s;
-  }
   if (options_.handle_signals) {
     signals_ = std::make_unique<asio::signal_set>(io_, SIGINT, SIGTERM);
     signals_->async_wait([this](const boost::system::error_code& ec, int signal) {

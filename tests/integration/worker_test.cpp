@@ -389,3 +389,19 @@ TEST_CASE("a worker whose park session expired (frozen with SIGSTOP) registers a
   CHECK(again.info().since_revision > worker.info().since_revision);  // a new registration
   CHECK(again.do_task(WareHouse{{"op", "square"}, {"n", 4}}).wait().get_int("square").value() == 16);
 }
+
+TEST_CASE("a worker whose registration the park refuses exits with the reason instead of crashing") {
+  Farm farm;
+  // Another client holds the node the worker would register as, read-only for everyone else.
+  const std::uint16_t port = fourinone::test::free_port();
+  auto squatter = farm.park.connect();
+  fourinone::CreateOptions read_only;
+  read_only.policy = fourinone::Policy::read;
+  REQUIRE(squatter->create(fourinone::worker_domain("taken"), "127.0.0.1:" + std::to_string(port), "mine", read_only).ok());
+
+  Process worker({FOURINONE_TEST_WORKER, "--config", farm.park.config.path, "--type", "taken", "--port",
+                  std::to_string(port)},
+                 farm.park.dir.file("refused_worker"));
+  CHECK(worker.wait(10s) == 1);
+  CHECK(worker.err().find("cannot register worker 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+}
