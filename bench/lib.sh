@@ -63,3 +63,20 @@ run_bench_medians() {
       }
     }'
 }
+
+# stop_pid_files DIR: TERM every process named by DIR/*.pid, KILL what is left after 5 s.
+stop_pid_files() {
+  local f pid pids=()
+  for f in "$1"/*.pid; do
+    [ -e "$f" ] || continue
+    pid=$(cat "$f")
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then pids+=("$pid"); kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Side by side with ZooKeeper and etcd, on this machine, in one run:
+#
+#   bash bench/peers.sh [--seconds S] [--kills N] [--systems "park zookeeper etcd"]
+#
+# 1. installs Debian's zookeeper, etcd-server, etcd-client and libzookeeper-mt-dev when missing,
+#    without letting the packages start their system daemons;
+# 2. builds the fourinone binary and build/bench/peer_bench (one load generator, a target per
+#    system: libfourinone, ZooKeeper's C client, etcd's v3 HTTP/JSON gateway);
+# 3. for each system in turn: starts a three-server group on free 127.0.0.1 ports with its
+#    default durability (fsync on), runs workloads (a)-(g) of peer_bench against it, stops it;
+# 4. prints one table with the ratios ours/peer and writes it, with the machine and the
+#    command, to bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command_line="bash bench/peers.sh $*"
+seconds=5
+kills=5
+systems="park zookeeper etcd"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --kills) kills=$2; shift 2 ;;
+    --systems) systems=$2; shift 2 ;;
+    *) echo "unknown option $1 (see the top of bench/peers.sh)" >&2; exit 2 ;;
+  esac
+done
+started=$(date +%s)
+
+# --- 1. packages -------------------------------------------------------------------------
+bash .ci/install-deps
+peer_packages=(zookeeper etcd-server etcd-client libzookeeper-mt-dev)
+missing=()
+for p in "${peer_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" != 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  # policy-rc.d answering 101 keeps the packages' maintainer scripts from starting daemons.
+  policy_added=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -n "$policy_added" ] && $sudo rm -f /usr/sbin/policy-rc.d
+fi
+
+# --- 2. build ----------------------------------------------------------------------------
+# An existing build folder keeps its build type; a new one gets .ci/build's.
+if [ -e build/CMakeCache.txt ]; then
+  cmake -S . -B build >/dev/null
+else
+  cmake -S . -B build -DCMAKE_BUILD_TYPE="${FOURINONE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+fi
+cmake --build build -j "${FOURINONE_JOBS:-2}" --target fourinone_cli peer_bench >/dev/null
+bin=$(pwd)/build/fourinone
+
+source bench/lib.sh
+source bench/peers/park.sh
+source bench/peers/zookeeper.sh
+source bench/peers/etcd.sh
+
+work=$(mktemp -d)
+running=""
+cleanup() {
+  case "$running" in
+    park) park_stop "$work" ;;
+    zookeeper) zk_stop "$work" ;;
+    etcd) etcd_stop "$work" ;;
+  esac
+  [ -n "${KEEP_WORK:-}" ] && echo "kept $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- 3. the runs -------------------------------------------------------------------------
+for system in $systems; do
+  echo "== $system"
+  running=$system
+  case "$system" in
+    park) park_start "$work" "$bin"; endpoints=$park_endpoints; control=$work/park ;;
+    zookeeper) zk_start "$work"; endpoints=$zk_endpoints; control=$work/zk ;;
+    etcd) etcd_start "$work"; endpoints=$etcd_endpoints; control=$work/etcd ;;
+    *) echo "unknown system $system" >&2; exit 2 ;;
+  esac
+  status=0
+  build/bench/peer_bench --system "$system" --endpoints "$endpoints" --control "$control" \
+    --seconds "$seconds" --kills "$kills" | tee "$work/$system.out" || status=$?
+  [ "$status" = 3 ] && echo "$system: skipped (peer_bench was built without its target)"
+  [ "$status" != 0 ] && [ "$status" != 3 ] && echo "$system: peer_bench exited $status (see above)"
+  case "$system" in
+    park) park_stop "$work" ;;
+    zookeeper) zk_stop "$work" ;;
+    etcd) etcd_stop "$work" ;;
+  esac
+  running=""
+done
+
+# --- 4. the table ------------------------------------------------------------------------
+elapsed=$(( $(date +%s) - started ))
+table=$(cat "$work"/*.out | bash bench/peers/table.sh)
+echo
+echo "$table"
+{
+  echo "# Side by side: park vs ZooKeeper vs etcd"
+  echo
+  echo "Written by \`$command_line\` on $(date -u '+%Y-%m-%d %H:%M UTC') in ${elapsed} s (install, build and runs)."
+  echo "Each system ran as a group of three on 127.0.0.1 with fsync on, one after the other, on the same machine."
+  echo
+  echo "## Machine"
+  echo
+  echo "- $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM; kernel $(uname -r)"
+  echo "- $(. /etc/os-release; echo "$PRETTY_NAME")"
+  echo "- park: fourinone $(git rev-parse --short HEAD 2>/dev/null || echo '?'); ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null); etcd $(dpkg-query -W -f='${Version}' etcd-server 2>/dev/null)"
+  echo
+  echo "## Results"
+  echo
+  echo "$table"
+  echo
+  echo "## Raw output"
+  echo
+  for system in $systems; do
+    [ -e "$work/$system.out" ] || continue
+    echo "### $system"
+    echo
+    echo '```'
+    grep -v '^R ' "$work/$system.out" || true
+    echo '```'
+    echo
+  done
+} >bench/RESULTS.md
+echo
+echo "written to bench/RESULTS.md (${elapsed} s in all)"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Reads peer_bench's "R <system> <row> <value>" lines on stdin and prints the markdown table of
+# bench/RESULTS.md: a column per system, the ratios park/peer, and each issue target, met or not.
+awk '
+  $1 == "R" { v[$2, $3] = $4; seen[$2] = 1 }
+  function has(s, r) { return ((s, r) in v) }
+  function cell(s, r) { return has(s, r) ? sprintf("%.0f", v[s, r]) : "-" }
+  function ratio(r, peer) {
+    if (!has("park", r) || !has(peer, r) || v[peer, r] + 0 == 0) return "-"
+    return sprintf("%.2f", v["park", r] / v[peer, r])
+  }
+  # kind: "more" = at least `factor` x each peer; "less" = below each peer;
+  # "expiry" = within 10% of 2000 ms; "zero" = 0 for every system; "" = no target.
+  function verdict(r, kind, factor,   ok, p, peers, n, i) {
+    if (kind == "") return ""
+    if (kind == "expiry") {
+      if (!has("park", r)) return "-"
+      return (v["park", r] >= 1800 && v["park", r] <= 2200) ? "met" : "missed"
+    }
+    if (kind == "zero") {
+      ok = 1
+      for (p in seen) if (!has(p, r) || v[p, r] + 0 != 0) ok = 0
+      return ok ? "met (all 0)" : "missed"
+    }
+    if (!has("park", r)) return "-"
+    ok = 1; n = 0
+    split("zookeeper etcd", peers, " ")
+    for (i = 1; i <= 2; i++) {
+      p = peers[i]
+      if (!has(p, r)) continue
+      n++
+      if (kind == "more" && v["park", r] < factor * v[p, r]) ok = 0
+      if (kind == "less" && v["park", r] >= v[p, r]) ok = 0
+    }
+    if (n == 0) return "-"
+    return ok ? "met" : "missed"
+  }
+  function row(label, r, kind, factor, goal) {
+    printf "| %s | %s | %s | %s | %s | %s | %s %s |\n", label, cell("park", r), cell("zookeeper", r), cell("etcd", r),
+           ratio(r, "zookeeper"), ratio(r, "etcd"), goal, verdict(r, kind, factor)
+  }
+  END {
+    print "| workload | park | ZooKeeper | etcd | park/ZK | park/etcd | target |"
+    print "|---|---:|---:|---:|---:|---:|---|"
+    row("(a) writes, 64 in flight: ops/s", "a_write_ops", "more", 2, ">= 2x:")
+    row("(a) writes: p50 us", "a_write_p50_us", "", 0, "")
+    row("(a) writes: p99 us", "a_write_p99_us", "", 0, "")
+    row("(b) linearizable reads: ops/s", "b_read_linearizable_ops", "more", 2, ">= 2x:")
+    row("(b) linearizable reads: p50 us", "b_read_linearizable_p50_us", "", 0, "")
+    row("(b) linearizable reads: p99 us", "b_read_linearizable_p99_us", "", 0, "")
+    row("(b) stale/serializable reads: ops/s", "b_read_stale_ops", "more", 2, ">= 2x:")
+    row("(b) stale/serializable reads: p99 us", "b_read_stale_p99_us", "", 0, "")
+    row("(c) one client, sequential writes: p50 us", "c_seq_write_p50_us", "", 0, "")
+    row("(c) one client, sequential writes: p99 us", "c_seq_write_p99_us", "less", 0, "lower:")
+    row("(d) watch notification: p50 us", "d_watch_p50_us", "", 0, "")
+    row("(d) watch notification: p99 us", "d_watch_p99_us", "less", 0, "lower:")
+    row("(e) expiry after SIGKILL, 2000 ms timeout: median ms", "e_expiry_median_ms", "expiry", 0, "1800-2200:")
+    row("(f) fair lock handoffs/s, 8 clients", "f_lock_handoffs_per_s", "more", 2, ">= 2x:")
+    row("(g) failover, kill -9 leader -> first ack: median ms", "g_failover_median_ms", "less", 0, "lower:")
+    row("(g) failover: worst ms", "g_failover_max_ms", "", 0, "")
+    row("(g) acknowledged writes during failovers", "g_acknowledged_writes", "", 0, "")
+    row("(g) acknowledged writes lost", "g_lost_writes", "zero", 0, "0:")
+    print ""
+    print "Ratios are park / peer: above 1 is better for throughput, below 1 for latency."
+    print ""
+    print "Load generator CPU (peer_bench itself, % of one core of the 2) during the throughput rows:"
+    print ""
+    print "| row | park | ZooKeeper | etcd |"
+    print "|---|---:|---:|---:|"
+    split("a_write b_read_linearizable b_read_stale", names, " ")
+    for (i = 1; i <= 3; i++)
+      printf "| %s | %s | %s | %s |\n", names[i], cell("park", names[i] "_client_cpu_pct"),
+             cell("zookeeper", names[i] "_client_cpu_pct"), cell("etcd", names[i] "_client_cpu_pct")
+  }
+'
