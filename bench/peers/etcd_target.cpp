@@ -636,7 +636,16 @@ class EtcdConnection : public Connection {
   }
 
   bool create(const std::string& key, const std::string& value) override {
-    // txn: if the key's create_revision is 0 (it does not exist), put it.
+    return created(client_.call("/v3/kv/txn", create_body(key, value)));
+  }
+
+  void async_create(const std::string& key, const std::string& value, Done done) override {
+    client_.submit("/v3/kv/txn", create_body(key, value), Clock::now() + kCallTimeout,
+                   [done = std::move(done)](Reply r) { done(created(r)); });
+  }
+
+  // txn: if the key's create_revision is 0 (it does not exist), put it.
+  static std::string create_body(const std::string& key, const std::string& value) {
     Value compare = Value::object();
     compare.set("key", etcd_key(key)).set("target", "CREATE").set("result", "EQUAL").set("create_revision", "0");
     Value request_put = Value::object();
@@ -646,7 +655,10 @@ class EtcdConnection : public Connection {
     Value txn = Value::object();
     txn.set("compare", Value::array().push(std::move(compare)));
     txn.set("success", Value::array().push(std::move(success)));
-    Reply r = client_.call("/v3/kv/txn", txn.dump());
+    return txn.dump();
+  }
+
+  static bool created(const Reply& r) {
     const Value* succeeded = r.body.find("succeeded");  // absent when false
     return r.ok && succeeded != nullptr && succeeded->is_bool() && succeeded->as_bool();
   }

@@ -37,8 +37,18 @@ class ParkConnection final : public Connection {
   ParkConnection(TargetOptions options, std::unique_ptr<fourinone::Park> park)
       : options_(std::move(options)), park_(std::move(park)) {}
 
+  // The lock view's callback holds the view; dropping the watch breaks that cycle.
+  ~ParkConnection() override {
+    if (view_) view_->watch.reset();
+  }
+
   void async_put(const std::string& key, const std::string& value, Done done) override {
     park_->async_update(kDomain, key, value, fourinone::kAnyVersion,
+                        [done = std::move(done)](fourinone::Result<fourinone::Node> r) { done(r.ok()); });
+  }
+
+  void async_create(const std::string& key, const std::string& value, Done done) override {
+    park_->async_create(kDomain, key, value, {},
                         [done = std::move(done)](fourinone::Result<fourinone::Node> r) { done(r.ok()); });
   }
 
@@ -90,50 +100,32 @@ class ParkConnection final : public Connection {
   }
 
   // Our lock recipe: a sequential heartbeat node in the lock's domain; the lowest holds it.
-  // Sequential names grow in creation order, so every node ahead of ours exists when ours is
-  // created: list them once, then wait for their deletes on a domain watch that starts at
-  // our create revision (watches stream every change in order and skip none, unlike
-  // ZooKeeper's one-shot watches). No re-list per handoff: the holder's delete reaches the
-  // next waiter as one pushed event.
+  // Each connection keeps one watch on the lock's domain for its whole life and so knows the
+  // domain's nodes at all times (watches stream every change in order and skip none, unlike
+  // ZooKeeper's one-shot watches). Taking the lock is then one create; the holder's delete
+  // reaches the next in line as one pushed event, with no list or new watch per handoff.
   bool lock(const std::string& name) override {
-    lock_domain_ = "bench-lock-" + name;
+    std::string domain = "bench-lock-" + name;
     fourinone::CreateOptions heartbeat;
     heartbeat.heartbeat = true;
-    auto mine = park_->create_sequential(lock_domain_, "", heartbeat);
+    auto mine = park_->create_sequential(domain, "", heartbeat);
     if (!mine.ok()) return false;
+    lock_domain_ = domain;
     my_node_ = mine->name;
-    // Shared with the callback, which may still run while the watch is being cancelled.
-    struct Ahead {
-      std::mutex mutex;
-      std::condition_variable cv;
-      std::set<std::string> deleted;  // deletes seen (may come before the list answers)
-      std::set<std::string> waiting;  // nodes ahead of ours still there
-      bool listed = false, lost = false;
-    };
-    auto state = std::make_shared<Ahead>();
-    auto w = park_->watch(lock_domain_, std::nullopt, mine->create_revision,
-                          [state, me = my_node_](const fourinone::WatchEvent& e) {
-                            std::lock_guard lock(state->mutex);
-                            if (e.type == fourinone::WatchEvent::Type::resync) state->lost = true;
-                            if (e.type != fourinone::WatchEvent::Type::deleted) return state->cv.notify_all();
-                            if (e.node.name == me) state->lost = true;  // our session expired
-                            state->deleted.insert(e.node.name);
-                            state->waiting.erase(e.node.name);
-                            state->cv.notify_all();
-                          });
-    if (!w.ok()) return false;
-    auto nodes = park_->list(lock_domain_);
-    if (!nodes.ok()) return false;
-    std::unique_lock lock(state->mutex);
-    for (const auto& n : *nodes) {
-      if (n.name >= my_node_) break;
-      if (!state->deleted.count(n.name)) state->waiting.insert(n.name);
+    for (;;) {
+      if (!view_ || view_->domain != domain || view_->lost) {
+        if (!open_view(domain)) return false;
+      }
+      auto& v = *view_;
+      std::unique_lock lock(v.mutex);
+      v.cv.wait(lock, [&] {
+        return v.lost || (v.revision >= mine->create_revision && (v.nodes.empty() || *v.nodes.begin() == my_node_ ||
+                                                                  !v.nodes.count(my_node_)));
+      });
+      if (v.lost) continue;                       // history gone: read the domain again
+      if (!v.nodes.count(my_node_)) return false;  // our node went: the session expired
+      return true;
     }
-    state->cv.wait(lock, [&] { return state->waiting.empty() || state->lost; });
-    bool held = !state->lost;
-    lock.unlock();
-    w.value()->cancel();
-    return held;
   }
 
   bool unlock() override { return park_->remove(lock_domain_, my_node_).ok(); }
@@ -149,8 +141,46 @@ class ParkConnection final : public Connection {
     return stale_.get();
   }
 
+  // The nodes of a lock domain as this connection's watch has seen them.
+  struct LockView {
+    std::string domain;
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::set<std::string> nodes;  // sequential names sort in creation order
+    std::uint64_t revision = 0;   // the domain as of this revision
+    bool lost = false;            // the watch lost its history (resync): read again
+    std::unique_ptr<fourinone::Watch> watch;
+  };
+
+  // Reads the domain once, then follows it with a watch from the next revision on.
+  bool open_view(const std::string& domain) {
+    if (view_ && view_->watch) view_->watch->cancel();
+    auto view = std::make_shared<LockView>();
+    view->domain = domain;
+    auto snapshot = park_->get_latest_domain(domain, 0);
+    if (!snapshot.ok() || !snapshot.value()) return false;
+    for (const auto& n : snapshot.value()->nodes) view->nodes.insert(n.name);
+    view->revision = snapshot.value()->revision;
+    auto w = park_->watch(domain, std::nullopt, view->revision + 1, [view](const fourinone::WatchEvent& e) {
+      std::lock_guard lock(view->mutex);
+      switch (e.type) {
+        case fourinone::WatchEvent::Type::created: view->nodes.insert(e.node.name); break;
+        case fourinone::WatchEvent::Type::deleted: view->nodes.erase(e.node.name); break;
+        case fourinone::WatchEvent::Type::resync: view->lost = true; break;
+        default: break;
+      }
+      view->revision = std::max(view->revision, e.revision);
+      view->cv.notify_all();
+    });
+    if (!w.ok()) return false;
+    view->watch = std::move(w.value());
+    view_ = std::move(view);
+    return true;
+  }
+
   TargetOptions options_;
   std::unique_ptr<fourinone::Park> park_;
+  std::shared_ptr<LockView> view_;
   std::mutex stale_mutex_;
   std::unique_ptr<fourinone::Park> stale_;  // opened on the first stale read
   std::vector<std::unique_ptr<fourinone::Watch>> watches_;

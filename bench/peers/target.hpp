@@ -39,6 +39,9 @@ class Connection {
   // serializable; park: stale_reads). done(ok) with ok = the read succeeded and found it.
   virtual void async_get(const std::string& key, bool linearizable, Done done) = 0;
 
+  // Creates key (which must not exist yet) with value; done(true) once acknowledged.
+  virtual void async_create(const std::string& key, const std::string& value, Done done) = 0;
+
   // Blocking forms.
   virtual bool put(const std::string& key, const std::string& value) = 0;
   // Creates key (which must not exist yet) with value: true once acknowledged.

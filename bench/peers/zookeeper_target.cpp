@@ -145,6 +145,10 @@ void put_done(int rc, const Stat*, const void* data) {
   std::unique_ptr<Done> done(take_done(data));
   (*done)(rc == ZOK);
 }
+void create_done(int rc, const char*, const void* data) {
+  std::unique_ptr<Done> done(take_done(data));
+  (*done)(rc == ZOK);
+}
 void get_done(int rc, const char*, int, const Stat*, const void* data) {
   std::unique_ptr<Done> done(take_done(data));
   (*done)(rc == ZOK);
@@ -295,6 +299,17 @@ class ZkConnection final : public Connection {
     auto* held = new Done(std::move(done));
     const std::string path = path_of(key);
     if (zoo_aset(handle(), path.c_str(), value.data(), static_cast<int>(value.size()), -1, put_done, held) != ZOK) {
+      std::unique_ptr<Done> failed(held);
+      fail_later(std::move(*failed));
+    }
+  }
+
+  void async_create(const std::string& key, const std::string& value, Done done) override {
+    if (closing_) return done(false);
+    auto* held = new Done(std::move(done));
+    const std::string path = path_of(key);
+    if (zoo_acreate(handle(), path.c_str(), value.data(), static_cast<int>(value.size()), &ZOO_OPEN_ACL_UNSAFE,
+                    ZOO_PERSISTENT, create_done, held) != ZOK) {
       std::unique_ptr<Done> failed(held);
       fail_later(std::move(*failed));
     }
