@@ -1,10 +1,15 @@
 # Shared by the bench scripts: ports, waiting for a server, running park_bench N times.
 
-# A port nobody answers on (a bash /dev/tcp connect that fails).
+# A port for a server to listen on: below the kernel's ephemeral range, so no outgoing
+# connection (the load generator opens many) can be holding it, not in any socket of
+# /proc/net/tcp*, and nobody answering on it.
 free_port() {
-  local candidate
-  for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 40000))
+  local low=10000 high candidate
+  high=$(( $(cut -f1 /proc/sys/net/ipv4/ip_local_port_range) - 1 ))
+  [ "$high" -gt $((low + 1000)) ] || high=60000
+  for _ in $(seq 1 100); do
+    candidate=$((low + RANDOM % (high - low)))
+    grep -qi "$(printf ':%04X ' "$candidate")" /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then echo "$candidate"; return; fi
   done
   echo "no free port found" >&2
@@ -64,19 +69,35 @@ run_bench_medians() {
     }'
 }
 
-# stop_pid_files DIR: TERM every process named by DIR/*.pid, KILL what is left after 5 s.
+# stop_pid_files DIR [GRACE]: stops the servers named by DIR/*.pid: TERM, then KILL what is
+# left after GRACE seconds (default 10: an etcd member that lost its quorum takes a while).
+# The servers are not children of this shell (start-<i>.sh put them in the background), so
+# this polls. A pid counts only while its command line names DIR: a zombie or a reused pid
+# does not.
 stop_pid_files() {
-  local f pid pids=()
-  for f in "$1"/*.pid; do
-    [ -e "$f" ] || continue
-    pid=$(cat "$f")
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then pids+=("$pid"); kill -TERM "$pid" 2>/dev/null || true; fi
+  local dir=$1 grace=${2:-10} file pid step
+  local -a pids=() alive=()
+  for file in "$dir"/*.pid; do
+    [ -s "$file" ] || continue
+    pid=$(cat "$file")
+    if _runs_from "$pid" "$dir"; then pids+=("$pid"); kill -TERM "$pid" 2>/dev/null || true; fi
   done
-  for _ in $(seq 1 50); do
-    local alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && return 0
+  [ ${#pids[@]} -gt 0 ] || return 0
+  for step in $(seq 1 $((grace * 10 + 50))); do
+    alive=()
+    for pid in "${pids[@]}"; do _runs_from "$pid" "$dir" && alive+=("$pid"); done
+    [ ${#alive[@]} -gt 0 ] || return 0
+    if [ "$step" = $((grace * 10)) ]; then
+      echo "pids ${alive[*]} still run ${grace} s after TERM; killing them" >&2
+      kill -KILL "${alive[@]}" 2>/dev/null || true
+    fi
     sleep 0.1
   done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  echo "still running after KILL: ${alive[*]}" >&2
+  return 1
+}
+
+# _runs_from PID DIR: PID is a live process whose command line mentions DIR.
+_runs_from() {
+  [[ $1 =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$2"
 }

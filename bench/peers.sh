@@ -81,17 +81,22 @@ trap cleanup EXIT
 for system in $systems; do
   echo "== $system"
   running=$system
+  started_ok=1
   case "$system" in
-    park) park_start "$work" "$bin"; endpoints=$park_endpoints; control=$work/park ;;
-    zookeeper) zk_start "$work"; endpoints=$zk_endpoints; control=$work/zk ;;
-    etcd) etcd_start "$work"; endpoints=$etcd_endpoints; control=$work/etcd ;;
+    park) park_start "$work" "$bin" || started_ok=0; endpoints=${park_endpoints:-}; control=$work/park ;;
+    zookeeper) zk_start "$work" || started_ok=0; endpoints=${zk_endpoints:-}; control=$work/zk ;;
+    etcd) etcd_start "$work" || started_ok=0; endpoints=${etcd_endpoints:-}; control=$work/etcd ;;
     *) echo "unknown system $system" >&2; exit 2 ;;
   esac
   status=0
-  build/bench/peer_bench --system "$system" --endpoints "$endpoints" --control "$control" \
-    --seconds "$seconds" --kills "$kills" | tee "$work/$system.out" || status=$?
-  [ "$status" = 3 ] && echo "$system: skipped (peer_bench was built without its target)"
-  [ "$status" != 0 ] && [ "$status" != 3 ] && echo "$system: peer_bench exited $status (see above)"
+  if [ "$started_ok" = 0 ]; then
+    echo "$system: the group did not start; its rows stay empty" | tee "$work/$system.out"
+  else
+    build/bench/peer_bench --system "$system" --endpoints "$endpoints" --control "$control" \
+      --seconds "$seconds" --kills "$kills" | tee "$work/$system.out" || status=$?
+  fi
+  if [ "$status" = 3 ]; then echo "$system: skipped (peer_bench was built without its target)"; fi
+  if [ "$status" != 0 ] && [ "$status" != 3 ]; then echo "$system: peer_bench exited $status (see above)"; fi
   case "$system" in
     park) park_stop "$work" ;;
     zookeeper) zk_stop "$work" ;;
@@ -110,6 +115,8 @@ echo "$table"
   echo
   echo "Written by \`$command_line\` on $(date -u '+%Y-%m-%d %H:%M UTC') in ${elapsed} s (install, build and runs)."
   echo "Each system ran as a group of three on 127.0.0.1 with fsync on, one after the other, on the same machine."
+  echo "How each workload is measured, each system's client and lock recipe, and the caveats:"
+  echo "[bench/peers/README.md](peers/README.md)."
   echo
   echo "## Machine"
   echo

@@ -11,18 +11,6 @@
 etcd_bin=${ETCD_BIN:-/usr/bin/etcd}
 etcdctl_bin=${ETCDCTL_BIN:-/usr/bin/etcdctl}
 
-# _etcd_alive PID: that process runs (a zombie does not count) and is an etcd. Builtins only,
-# as the stop loop polls it.
-_etcd_alive() {
-  local pid=$1 stat
-  local -a argv=()
-  read -r stat 2>/dev/null <"/proc/$pid/stat" || return 1
-  stat=${stat##*) }  # the fields after "(comm)": state first
-  [[ ${stat%% *} != Z ]] || return 1
-  mapfile -d '' argv 2>/dev/null <"/proc/$pid/cmdline" || return 1
-  [[ ${argv[0]:-} == *etcd* ]]
-}
-
 etcd_start() {
   local work=$1
   local dir
@@ -73,7 +61,7 @@ EOF
       return 0
     fi
     for i in 0 1 2; do
-      if ! _etcd_alive "$(cat "$dir/$i.pid")"; then
+      if ! _runs_from "$(cat "$dir/$i.pid")" "$dir"; then
         echo "etcd member m$i exited; the end of $dir/$i.log:" >&2
         tail -n 20 "$dir/$i.log" >&2 || true
         etcd_stop "$work"
@@ -87,39 +75,7 @@ EOF
   return 1
 }
 
+# etcd_stop WORK: stops every member started (or restarted) there.
 etcd_stop() {
-  local work=$1
-  local -a pids=()
-  local file pid
-  for file in "$work"/etcd/*.pid; do
-    [[ -e $file ]] || continue
-    pid=$(cat "$file")
-    if [[ $pid =~ ^[0-9]+$ ]] && _etcd_alive "$pid"; then
-      pids+=("$pid")
-      kill -TERM "$pid" 2>/dev/null || true
-    fi
-  done
-  # The members are not children of this shell (start-<i>.sh started them), so poll. The
-  # last one to go has lost its quorum and may take several seconds.
-  local left _
-  for _ in $(seq 1 100); do
-    left=0
-    for pid in "${pids[@]}"; do _etcd_alive "$pid" && left=1; done
-    ((left)) || return 0
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do
-    if _etcd_alive "$pid"; then
-      echo "etcd pid $pid still runs 10 s after TERM; killing it" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  for _ in $(seq 1 50); do
-    left=0
-    for pid in "${pids[@]}"; do _etcd_alive "$pid" && left=1; done
-    ((left)) || return 0
-    sleep 0.1
-  done
-  echo "etcd members still running after KILL: ${pids[*]}" >&2
-  return 1
+  stop_pid_files "$1/etcd" 10
 }

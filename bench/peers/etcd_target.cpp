@@ -29,6 +29,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/base64.hpp"
 #include "json.hpp"
 #include "target.hpp"
 
@@ -51,7 +52,7 @@ constexpr std::size_t kPrepareWindow = 64;  // puts in flight during prepare_key
 const std::string kKeyPrefix = "bench/";
 const std::string kLockPrefix = "bench-locks/";
 
-std::string etcd_key(const std::string& key) { return json::base64_encode(kKeyPrefix + key); }
+std::string etcd_key(const std::string& key) { return fourinone::core::encode_base64(kKeyPrefix + key); }
 
 std::int64_t ceil_seconds(std::chrono::milliseconds ms) {
   return std::max<std::int64_t>(1, (ms.count() + 999) / 1000);
@@ -433,7 +434,7 @@ class Client {
     st->socket = new_socket(current_);
     w->stream = st;
     Value create = Value::object();
-    create.set("key", json::base64_encode(w->key));
+    create.set("key", fourinone::core::encode_base64(w->key));
     if (w->next_revision > 0) create.set("start_revision", std::to_string(w->next_revision));
     Value body = Value::object();
     body.set("create_request", std::move(create));
@@ -526,7 +527,7 @@ class Client {
       std::optional<std::string> value;
       if (type == nullptr || !type->is_string() || type->as_string() != "DELETE") {
         const Value* v = kv->find("value");  // absent for an empty value
-        value = v != nullptr && v->is_string() ? json::base64_decode(v->as_string()) : std::string();
+        value = v != nullptr && v->is_string() ? fourinone::core::decode_base64(v->as_string()) : std::string();
         if (!value) return false;
       }
       if (w.removed) continue;
@@ -649,7 +650,7 @@ class EtcdConnection : public Connection {
     Value compare = Value::object();
     compare.set("key", etcd_key(key)).set("target", "CREATE").set("result", "EQUAL").set("create_revision", "0");
     Value request_put = Value::object();
-    request_put.set("key", etcd_key(key)).set("value", json::base64_encode(value));
+    request_put.set("key", etcd_key(key)).set("value", fourinone::core::encode_base64(value));
     Value success = Value::object();
     success.set("request_put", std::move(request_put));
     Value txn = Value::object();
@@ -668,7 +669,7 @@ class EtcdConnection : public Connection {
     if (!found(r)) return std::nullopt;
     const Value* value = r.body.find("kvs")->items()[0].find("value");  // absent when empty
     if (value == nullptr || !value->is_string()) return std::string();
-    return json::base64_decode(value->as_string());
+    return fourinone::core::decode_base64(value->as_string());
   }
 
   bool prepare_keys(const std::vector<std::string>& keys, const std::string& value) override {
@@ -703,7 +704,7 @@ class EtcdConnection : public Connection {
     auto lease = grant(ceil_seconds(timeout));
     if (!lease) return false;
     Value body = Value::object();
-    body.set("key", etcd_key(key)).set("value", json::base64_encode(value)).set("lease", std::to_string(lease->id));
+    body.set("key", etcd_key(key)).set("value", fourinone::core::encode_base64(value)).set("lease", std::to_string(lease->id));
     if (client_.call("/v3/kv/put", body.dump()).ok) return true;
     client_.revoke(lease);
     return false;
@@ -720,7 +721,7 @@ class EtcdConnection : public Connection {
     // until the lock is ours, so this call waits longer than the others; a holder that died
     // frees it when its lease expires.
     Value body = Value::object();
-    body.set("name", json::base64_encode(kLockPrefix + name)).set("lease", std::to_string(lock_lease_->id));
+    body.set("name", fourinone::core::encode_base64(kLockPrefix + name)).set("lease", std::to_string(lock_lease_->id));
     auto wait = std::max<Clock::duration>(30s, 3 * session_timeout_);
     Reply r = client_.call("/v3/lock/lock", body.dump(), wait);
     const Value* key = r.body.find("key");
@@ -748,7 +749,7 @@ class EtcdConnection : public Connection {
 
  private:
   static std::string put_body(const std::string& key, const std::string& value) {
-    return R"({"key":")" + etcd_key(key) + R"(","value":")" + json::base64_encode(value) + R"("})";
+    return R"({"key":")" + etcd_key(key) + R"(","value":")" + fourinone::core::encode_base64(value) + R"("})";
   }
 
   static std::string range_body(const std::string& key, bool linearizable) {

@@ -1,4 +1,4 @@
-// A small JSON value, parser and serializer, plus base64, for the etcd target (etcd's v3
+// A small JSON value, parser and serializer for the etcd target (etcd's v3
 // HTTP/JSON gateway speaks JSON with base64 keys and values).
 //
 // Numbers keep their text, so 64-bit integers survive exactly (as_int64); the gateway sends
@@ -113,10 +113,5 @@ class StreamSplitter {
   bool escaped_ = false;
   bool started_ = false;
 };
-
-// Standard base64 (RFC 4648, '+' '/', '=' padding).
-std::string base64_encode(std::string_view data);
-// Accepts padded or unpadded input; nullopt on any other character or a bad length.
-std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace peers::json

@@ -27,5 +27,5 @@ SCRIPT
 
 # park_stop WORK: TERM, then KILL after 5 s, every server started (or restarted) there.
 park_stop() {
-  stop_pid_files "$1/park"
+  stop_pid_files "$1/park" 5
 }

@@ -128,31 +128,5 @@ EOF
 }
 
 zk_stop() {
-  local dir=$1/zk pidfile pid
-  local -a pids=()
-  for pidfile in "$dir"/*.pid; do
-    [[ -s $pidfile ]] || continue
-    pid=$(cat "$pidfile")
-    # Only a process still running one of our configs (the pid may have been reused).
-    if grep -qF "$dir/zoo" "/proc/$pid/cmdline" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      pids+=("$pid")
-    fi
-  done
-  ((${#pids[@]})) || return 0
-  # The servers are not our children (start-<i>.sh put them in the background), so `wait`
-  # cannot wait for them; poll until they are gone: 5 s after TERM, then KILL.
-  local alive step
-  for step in $(seq 1 70); do
-    alive=()
-    for pid in "${pids[@]}"; do
-      # (A zombie, or a reused pid, has another command line: gone.)
-      if grep -qF "$dir/zoo" "/proc/$pid/cmdline" 2>/dev/null; then alive+=("$pid"); fi
-    done
-    ((${#alive[@]})) || return 0
-    if ((step == 50)); then kill -KILL "${alive[@]}" 2>/dev/null || true; fi
-    sleep 0.1
-  done
-  echo "zk_stop: ZooKeeper pids still alive: ${alive[*]}" >&2
-  return 1
+  stop_pid_files "$1/zk" 5
 }
