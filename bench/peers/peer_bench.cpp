@@ -59,7 +59,7 @@ struct Options {
   int connections = 8;
   int keys = 1000;
   int value_size = 100;
-  int latency_ops = 1000;
+  int latency_ops = 2000;
   int ttl_ms = 2000;
   int expiry_runs = 3;
   int lock_clients = 8;
