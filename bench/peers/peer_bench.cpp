@@ -4,13 +4,13 @@
 //
 //   peer_bench --system park|zookeeper|etcd --endpoints H:P,H:P,H:P [--workloads abcdefg]
 //              [--control DIR] [--seconds S] [--inflight N] [--connections C] [--keys K]
-//              [--value-size B] [--latency-ops N] [--ttl-ms T] [--expiry-runs N]
+//              [--value-size B] [--latency-ops N] [--watch-updates N] [--ttl-ms T] [--expiry-runs N]
 //              [--lock-clients N] [--kills N]
 //
 // (a) puts of B-byte values over K keys, N in flight over C connections: ops/s, p50/p99
 // (b) linearizable reads, then cheapest (stale/serializable) reads, same shape
-// (c) one client, one put at a time: p50/p99
-// (d) watch: one client puts, another watches; put send -> event, one at a time
+// (c) one client, one put at a time (N = --latency-ops, 2,000): p50/p99
+// (d) watch: one client puts, another watches; put send -> event, one at a time, 1,000 times
 // (e) expiry: a child process holds an ephemeral key with a T ms session/lease, is SIGKILLed;
 //     time until a watcher sees the key gone (median of N)
 // (f) fair lock handoffs per second, N clients contending, each with its system's recipe
@@ -60,6 +60,7 @@ struct Options {
   int keys = 1000;
   int value_size = 100;
   int latency_ops = 2000;
+  int watch_updates = 1000;
   int ttl_ms = 2000;
   int expiry_runs = 3;
   int lock_clients = 8;
@@ -248,7 +249,7 @@ class Bench {
       return false;
     std::vector<double> latencies;
     int missed = 0;
-    for (int i = -50; i < o_.latency_ops; ++i) {
+    for (int i = -50; i < o_.watch_updates; ++i) {
       std::string value = "update-" + std::to_string(i + 50);
       auto sent = Clock::now();
       if (!writer->put("watched", value)) {
@@ -558,6 +559,7 @@ int main(int argc, char** argv) {
     else if (flag == "--keys") o.keys = std::stoi(v);
     else if (flag == "--value-size") o.value_size = std::stoi(v);
     else if (flag == "--latency-ops") o.latency_ops = std::stoi(v);
+    else if (flag == "--watch-updates") o.watch_updates = std::stoi(v);
     else if (flag == "--ttl-ms") o.ttl_ms = std::stoi(v);
     else if (flag == "--expiry-runs") o.expiry_runs = std::stoi(v);
     else if (flag == "--lock-clients") o.lock_clients = std::stoi(v);

@@ -15,7 +15,7 @@ trap 'park_stop "$work"; rm -rf "$work"' EXIT
 park_start "$work" "$bin"
 status=0
 "$peer_bench" --system park --endpoints "$park_endpoints" --control "$work/park" --seconds 1 \
-  --latency-ops 50 --expiry-runs 1 --kills 1 >"$work/out" 2>&1 || status=$?
+  --latency-ops 50 --watch-updates 50 --expiry-runs 1 --kills 1 >"$work/out" 2>&1 || status=$?
 cat "$work/out"
 [ "$status" = 0 ] || { echo "FAIL: peer_bench exited $status"; exit 1; }
 for row in a_write_ops b_read_linearizable_ops b_read_stale_ops c_seq_write_p99_us d_watch_p99_us \
