@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side by side with ZooKeeper and etcd, on this machine, in one run:
 #
-#   bash bench/peers.sh [--seconds S] [--kills N] [--systems "park zookeeper etcd"]
+#   bash bench/peers.sh [--rounds R] [--seconds S] [--kills N] [--systems "park zookeeper etcd"]
 #
 # 1. installs Debian's zookeeper, etcd-server, etcd-client and libzookeeper-mt-dev when missing,
 #    without letting the packages start their system daemons;
@@ -9,16 +9,20 @@
 #    system: libfourinone, ZooKeeper's C client, etcd's v3 HTTP/JSON gateway);
 # 3. for each system in turn: starts a three-server group on free 127.0.0.1 ports with its
 #    default durability (fsync on), runs workloads (a)-(g) of peer_bench against it, stops it;
+#    With --rounds R (default 1) it does all that R times, the systems taking turns, and each
+#    figure of the table is the median of its R runs (about 4.5 minutes a round here);
 # 4. prints one table with the ratios ours/peer and writes it, with the machine and the
 #    command, to bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command_line="bash bench/peers.sh $*"
+rounds=1
 seconds=5
 kills=5
 systems="park zookeeper etcd"
 while [ $# -gt 0 ]; do
   case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --kills) kills=$2; shift 2 ;;
     --systems) systems=$2; shift 2 ;;
@@ -78,8 +82,10 @@ cleanup() {
 trap cleanup EXIT
 
 # --- 3. the runs -------------------------------------------------------------------------
+for round in $(seq 1 "$rounds"); do
 for system in $systems; do
-  echo "== $system"
+  echo "== $system (round $round of $rounds)"
+  out=$work/$system.$round.out
   running=$system
   started_ok=1
   case "$system" in
@@ -90,10 +96,10 @@ for system in $systems; do
   esac
   status=0
   if [ "$started_ok" = 0 ]; then
-    echo "$system: the group did not start; its rows stay empty" | tee "$work/$system.out"
+    echo "$system: the group did not start; its rows stay empty" | tee "$out"
   else
     build/bench/peer_bench --system "$system" --endpoints "$endpoints" --control "$control" \
-      --seconds "$seconds" --kills "$kills" | tee "$work/$system.out" || status=$?
+      --seconds "$seconds" --kills "$kills" | tee "$out" || status=$?
   fi
   if [ "$status" = 3 ]; then echo "$system: skipped (peer_bench was built without its target)"; fi
   if [ "$status" != 0 ] && [ "$status" != 3 ]; then echo "$system: peer_bench exited $status (see above)"; fi
@@ -104,10 +110,11 @@ for system in $systems; do
   esac
   running=""
 done
+done
 
 # --- 4. the table ------------------------------------------------------------------------
 elapsed=$(( $(date +%s) - started ))
-table=$(cat "$work"/*.out | bash bench/peers/table.sh)
+table=$(cat "$work"/*.out | bash bench/peers/table.sh "$rounds")
 echo
 echo "$table"
 {
@@ -130,14 +137,16 @@ echo "$table"
   echo
   echo "## Raw output"
   echo
-  for system in $systems; do
-    [ -e "$work/$system.out" ] || continue
-    echo "### $system"
-    echo
-    echo '```'
-    grep -v '^R ' "$work/$system.out" || true
-    echo '```'
-    echo
+  for round in $(seq 1 "$rounds"); do
+    for system in $systems; do
+      [ -e "$work/$system.$round.out" ] || continue
+      echo "### $system, round $round"
+      echo
+      echo '```'
+      grep -v '^R ' "$work/$system.$round.out" || true
+      echo '```'
+      echo
+    done
   done
 } >bench/RESULTS.md
 echo

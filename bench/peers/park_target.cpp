@@ -118,6 +118,7 @@ class ParkConnection final : public Connection {
       }
       auto& v = *view_;
       std::unique_lock lock(v.mutex);
+      v.waiter = my_node_;
       v.cv.wait(lock, [&] {
         return v.lost || (v.revision >= mine->create_revision && (v.nodes.empty() || *v.nodes.begin() == my_node_ ||
                                                                   !v.nodes.count(my_node_)));
@@ -149,6 +150,7 @@ class ParkConnection final : public Connection {
     std::set<std::string> nodes;  // sequential names sort in creation order
     std::uint64_t revision = 0;   // the domain as of this revision
     bool lost = false;            // the watch lost its history (resync): read again
+    std::string waiter;           // the node whose holder waits: wake it only when it leads
     std::unique_ptr<fourinone::Watch> watch;
   };
 
@@ -170,7 +172,10 @@ class ParkConnection final : public Connection {
         default: break;
       }
       view->revision = std::max(view->revision, e.revision);
-      view->cv.notify_all();
+      // Every change of the domain comes here; wake the waiting lock() only when the answer
+      // may have changed for it, not on every other contender's create and delete.
+      if (view->lost || view->nodes.empty() || *view->nodes.begin() == view->waiter || !view->nodes.count(view->waiter))
+        view->cv.notify_all();
     });
     if (!w.ok()) return false;
     view->watch = std::move(w.value());

@@ -349,13 +349,21 @@ class Bench {
     std::atomic<bool> stop{false}, violated{false}, failed{false};
     std::atomic<std::uint64_t> handoffs{0};
     std::atomic<bool> counting{false};
+    // A handoff's latency: from the holder starting its unlock to the next holder's lock
+    // returning (only the holder writes these, so the lock itself orders the accesses).
+    Clock::time_point release_started{};
+    std::vector<double> handoff_us;
     std::vector<std::thread> threads;
     for (auto& c : conns) {
       threads.emplace_back([&, conn = c.get()] {
         while (!stop) {
           if (!conn->lock("bench")) return failed.store(true);
           if (holders.fetch_add(1) != 0) violated = true;
-          if (counting) ++handoffs;
+          if (counting) {
+            ++handoffs;
+            if (release_started != Clock::time_point{}) handoff_us.push_back(micros(Clock::now() - release_started));
+          }
+          release_started = Clock::now();
           holders.fetch_sub(1);
           if (!conn->unlock()) return failed.store(true);
         }
@@ -370,6 +378,8 @@ class Bench {
     stop = true;
     for (auto& t : threads) t.join();
     report("f_lock_handoffs_per_s", static_cast<double>(handoffs) / secs, "handoffs/s");
+    report("f_handoff_p50_us", percentile(handoff_us, 0.5), "us (unlock started -> next lock returned)");
+    report("f_handoff_p99_us", percentile(handoff_us, 0.99), "us");
     if (violated) std::cerr << system_ << ": two clients held the lock at once\n";
     if (failed) std::cerr << system_ << ": a lock or unlock call failed\n";
     return !violated && !failed;

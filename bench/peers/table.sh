@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Reads peer_bench's "R <system> <row> <value>" lines on stdin and prints the markdown table of
 # bench/RESULTS.md: a column per system, the ratios park/peer, and each issue target, met or not.
-awk '
-  $1 == "R" { v[$2, $3] = $4; seen[$2] = 1 }
+# A figure measured in several rounds shows the median of its rounds (the lower middle one
+# for an even count).
+#
+#   table.sh [ROUNDS]     ROUNDS: only for the table's caption
+awk -v rounds="${1:-1}" '
+  $1 == "R" { k = ++count[$2, $3]; all[$2, $3, k] = $4; seen[$2] = 1; rows[$2, $3] = 1 }
+  function median_of(s, r,   c, i, j, t, a) {
+    c = count[s, r]
+    for (i = 1; i <= c; i++) a[i] = all[s, r, i] + 0
+    for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return a[int((c + 1) / 2)]
+  }
   function has(s, r) { return ((s, r) in v) }
   function cell(s, r) { return has(s, r) ? sprintf("%.0f", v[s, r]) : "-" }
   function ratio(r, peer) {
@@ -40,6 +50,8 @@ awk '
            ratio(r, "zookeeper"), ratio(r, "etcd"), goal, verdict(r, kind, factor)
   }
   END {
+    for (key in rows) { split(key, part, SUBSEP); v[part[1], part[2]] = median_of(part[1], part[2]) }
+    if (rounds > 1) { print "Each figure is the median of " rounds " rounds."; print "" }
     print "| workload | park | ZooKeeper | etcd | park/ZK | park/etcd | target |"
     print "|---|---:|---:|---:|---:|---:|---|"
     row("(a) writes, 64 in flight: ops/s", "a_write_ops", "more", 2, ">= 2x:")
@@ -56,6 +68,8 @@ awk '
     row("(d) watch notification: p99 us", "d_watch_p99_us", "less", 0, "lower:")
     row("(e) expiry after SIGKILL, 2000 ms timeout: median ms", "e_expiry_median_ms", "expiry", 0, "1800-2200:")
     row("(f) fair lock handoffs/s, 8 clients", "f_lock_handoffs_per_s", "more", 2, ">= 2x:")
+    row("(f) one handoff (unlock started -> next lock held): p50 us", "f_handoff_p50_us", "", 0, "")
+    row("(f) one handoff: p99 us", "f_handoff_p99_us", "", 0, "")
     row("(g) failover, kill -9 leader -> first ack: median ms", "g_failover_median_ms", "less", 0, "lower:")
     row("(g) failover: worst ms", "g_failover_max_ms", "", 0, "")
     row("(g) acknowledged writes during failovers", "g_acknowledged_writes", "", 0, "")
