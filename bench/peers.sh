@@ -70,12 +70,13 @@ source bench/peers/zookeeper.sh
 source bench/peers/etcd.sh
 
 work=$(mktemp -d)
+here=$work
 running=""
 cleanup() {
   case "$running" in
-    park) park_stop "$work" ;;
-    zookeeper) zk_stop "$work" ;;
-    etcd) etcd_stop "$work" ;;
+    park) park_stop "$here" ;;
+    zookeeper) zk_stop "$here" ;;
+    etcd) etcd_stop "$here" ;;
   esac
   [ -n "${KEEP_WORK:-}" ] && echo "kept $work" || rm -rf "$work"
 }
@@ -86,12 +87,14 @@ for round in $(seq 1 "$rounds"); do
 for system in $systems; do
   echo "== $system (round $round of $rounds)"
   out=$work/$system.$round.out
+  here=$work/round$round  # every round starts each group afresh: new ports, empty data
+  mkdir -p "$here"
   running=$system
   started_ok=1
   case "$system" in
-    park) park_start "$work" "$bin" || started_ok=0; endpoints=${park_endpoints:-}; control=$work/park ;;
-    zookeeper) zk_start "$work" || started_ok=0; endpoints=${zk_endpoints:-}; control=$work/zk ;;
-    etcd) etcd_start "$work" || started_ok=0; endpoints=${etcd_endpoints:-}; control=$work/etcd ;;
+    park) park_start "$here" "$bin" || started_ok=0; endpoints=${park_endpoints:-}; control=$here/park ;;
+    zookeeper) zk_start "$here" || started_ok=0; endpoints=${zk_endpoints:-}; control=$here/zk ;;
+    etcd) etcd_start "$here" || started_ok=0; endpoints=${etcd_endpoints:-}; control=$here/etcd ;;
     *) echo "unknown system $system" >&2; exit 2 ;;
   esac
   status=0
@@ -104,10 +107,12 @@ for system in $systems; do
   if [ "$status" = 3 ]; then echo "$system: skipped (peer_bench was built without its target)"; fi
   if [ "$status" != 0 ] && [ "$status" != 3 ]; then echo "$system: peer_bench exited $status (see above)"; fi
   case "$system" in
-    park) park_stop "$work" ;;
-    zookeeper) zk_stop "$work" ;;
-    etcd) etcd_stop "$work" ;;
+    park) park_stop "$here" ;;
+    zookeeper) zk_stop "$here" ;;
+    etcd) etcd_stop "$here" ;;
   esac
+  # A finished group's data is not needed again (it takes hundreds of MB); kept on failure.
+  if [ "$status" = 0 ] && [ "$started_ok" = 1 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$control"; fi
   running=""
 done
 done
