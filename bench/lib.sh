@@ -99,5 +99,5 @@ stop_pid_files() {
 
 # _runs_from PID DIR: PID is a live process whose command line mentions DIR.
 _runs_from() {
-  [[ $1 =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$2"
+  [[ $1 =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF "$2"
 }

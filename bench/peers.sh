@@ -87,16 +87,27 @@ for round in $(seq 1 "$rounds"); do
 for system in $systems; do
   echo "== $system (round $round of $rounds)"
   out=$work/$system.$round.out
-  here=$work/round$round  # every round starts each group afresh: new ports, empty data
-  mkdir -p "$here"
   running=$system
-  started_ok=1
-  case "$system" in
-    park) park_start "$here" "$bin" || started_ok=0; endpoints=${park_endpoints:-}; control=$here/park ;;
-    zookeeper) zk_start "$here" || started_ok=0; endpoints=${zk_endpoints:-}; control=$here/zk ;;
-    etcd) etcd_start "$here" || started_ok=0; endpoints=${etcd_endpoints:-}; control=$here/etcd ;;
-    *) echo "unknown system $system" >&2; exit 2 ;;
-  esac
+  # Every round starts each group afresh (new ports, empty data); a group that does not
+  # start is stopped and tried once more in another folder, then given up.
+  for attempt in 1 2; do
+    here=$work/round$round.$attempt
+    mkdir -p "$here"
+    started_ok=1
+    case "$system" in
+      park) park_start "$here" "$bin" || started_ok=0; endpoints=${park_endpoints:-}; control=$here/park ;;
+      zookeeper) zk_start "$here" || started_ok=0; endpoints=${zk_endpoints:-}; control=$here/zk ;;
+      etcd) etcd_start "$here" || started_ok=0; endpoints=${etcd_endpoints:-}; control=$here/etcd ;;
+      *) echo "unknown system $system" >&2; exit 2 ;;
+    esac
+    [ "$started_ok" = 1 ] && break
+    case "$system" in
+      park) park_stop "$here" ;;
+      zookeeper) zk_stop "$here" ;;
+      etcd) etcd_stop "$here" ;;
+    esac
+    [ "$attempt" = 1 ] && echo "$system: the group did not start; trying once more"
+  done
   status=0
   if [ "$started_ok" = 0 ]; then
     echo "$system: the group did not start; its rows stay empty" | tee "$out"
