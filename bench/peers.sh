@@ -29,6 +29,12 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1 (see the top of bench/peers.sh)" >&2; exit 2 ;;
   esac
 done
+for system in $systems; do
+  case "$system" in
+    park | zookeeper | etcd) ;;
+    *) echo "unknown system $system (park, zookeeper or etcd)" >&2; exit 2 ;;
+  esac
+done
 started=$(date +%s)
 
 # --- 1. packages -------------------------------------------------------------------------
@@ -69,15 +75,30 @@ source bench/peers/park.sh
 source bench/peers/zookeeper.sh
 source bench/peers/etcd.sh
 
+# start_group SYSTEM DIR: its group of three in DIR; sets endpoints and control (the folder
+# with the pid files and start scripts peer_bench's failover workload uses).
+start_group() {
+  case "$1" in
+    park) park_start "$2" "$bin" || return 1; endpoints=$park_endpoints; control=$2/park ;;
+    zookeeper) zk_start "$2" || return 1; endpoints=$zk_endpoints; control=$2/zk ;;
+    etcd) etcd_start "$2" || return 1; endpoints=$etcd_endpoints; control=$2/etcd ;;
+  esac
+}
+
+# stop_group SYSTEM DIR: every server of that group, restarted ones included.
+stop_group() {
+  case "$1" in
+    park) park_stop "$2" ;;
+    zookeeper) zk_stop "$2" ;;
+    etcd) etcd_stop "$2" ;;
+  esac
+}
+
 work=$(mktemp -d)
 here=$work
 running=""
 cleanup() {
-  case "$running" in
-    park) park_stop "$here" ;;
-    zookeeper) zk_stop "$here" ;;
-    etcd) etcd_stop "$here" ;;
-  esac
+  [ -n "$running" ] && stop_group "$running" "$here"
   [ -n "${KEEP_WORK:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -94,18 +115,9 @@ for system in $systems; do
     here=$work/round$round.$attempt
     mkdir -p "$here"
     started_ok=1
-    case "$system" in
-      park) park_start "$here" "$bin" || started_ok=0; endpoints=${park_endpoints:-}; control=$here/park ;;
-      zookeeper) zk_start "$here" || started_ok=0; endpoints=${zk_endpoints:-}; control=$here/zk ;;
-      etcd) etcd_start "$here" || started_ok=0; endpoints=${etcd_endpoints:-}; control=$here/etcd ;;
-      *) echo "unknown system $system" >&2; exit 2 ;;
-    esac
+    start_group "$system" "$here" || started_ok=0
     [ "$started_ok" = 1 ] && break
-    case "$system" in
-      park) park_stop "$here" ;;
-      zookeeper) zk_stop "$here" ;;
-      etcd) etcd_stop "$here" ;;
-    esac
+    stop_group "$system" "$here"
     [ "$attempt" = 1 ] && echo "$system: the group did not start; trying once more"
   done
   status=0
@@ -117,11 +129,7 @@ for system in $systems; do
   fi
   if [ "$status" = 3 ]; then echo "$system: skipped (peer_bench was built without its target)"; fi
   if [ "$status" != 0 ] && [ "$status" != 3 ]; then echo "$system: peer_bench exited $status (see above)"; fi
-  case "$system" in
-    park) park_stop "$here" ;;
-    zookeeper) zk_stop "$here" ;;
-    etcd) etcd_stop "$here" ;;
-  esac
+  stop_group "$system" "$here"
   # A finished group's data is not needed again (it takes hundreds of MB); kept on failure.
   if [ "$status" = 0 ] && [ "$started_ok" = 1 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$control"; fi
   running=""

@@ -194,6 +194,15 @@ class ParkConnection final : public Connection {
 };
 
 class ParkTarget final : public Target {
+  // What that one server says of the group (a client pinned to it).
+  static fourinone::Result<fourinone::ParkStatus> status_of(const std::string& endpoint) {
+    TargetOptions one;
+    one.endpoints = {endpoint};
+    auto park = fourinone::Park::connect(park_options(one, true));
+    if (!park.ok()) return park.status();
+    return park.value()->status();
+  }
+
  public:
   std::string name() const override { return "park"; }
 
@@ -208,11 +217,7 @@ class ParkTarget final : public Target {
 
   int leader_index(const std::vector<std::string>& endpoints) override {
     for (const auto& endpoint : endpoints) {
-      TargetOptions one;
-      one.endpoints = {endpoint};
-      auto park = fourinone::Park::connect(park_options(one, true));
-      if (!park.ok()) continue;
-      auto status = park.value()->status();
+      auto status = status_of(endpoint);
       if (!status.ok() || status->leader.empty()) continue;
       auto it = std::find(endpoints.begin(), endpoints.end(), status->leader);
       return it == endpoints.end() ? -1 : static_cast<int>(it - endpoints.begin());
@@ -223,11 +228,7 @@ class ParkTarget final : public Target {
   // A member pinned alone cannot read linearizably (it sends the client to the leader), so
   // ask it for its status: it serves when it knows a leader and is leader or follower.
   bool serving(const std::string& endpoint, const std::string&) override {
-    TargetOptions one;
-    one.endpoints = {endpoint};
-    auto park = fourinone::Park::connect(park_options(one, true));
-    if (!park.ok()) return false;
-    auto status = park.value()->status();
+    auto status = status_of(endpoint);
     return status.ok() && !status->leader.empty() && (status->role == "leader" || status->role == "follower");
   }
 };

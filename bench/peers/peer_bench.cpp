@@ -411,6 +411,11 @@ class Bench {
     std::mutex mutex;
     std::vector<Ack> acks;
     std::vector<std::string> acknowledged;
+    auto record_ack = [&](const std::string& k, Clock::time_point sent) {
+      std::lock_guard lock(mutex);
+      acks.push_back({sent, Clock::now()});
+      acknowledged.push_back(k);
+    };
     std::atomic<bool> stop{false};
     std::vector<std::thread> writers;
     std::vector<std::unique_ptr<peers::Connection>> conns;
@@ -425,9 +430,7 @@ class Bench {
           std::string k = "f" + std::to_string(::getpid()) + "-" + std::to_string(c) + "-" + std::to_string(n);
           auto sent = Clock::now();
           if (conns[static_cast<std::size_t>(c)]->create(k, "x")) {
-            std::lock_guard lock(mutex);
-            acks.push_back({sent, Clock::now()});
-            acknowledged.push_back(k);
+            record_ack(k, sent);
           } else {
             std::this_thread::sleep_for(1ms);  // a refusal comes back at once; don't spin
           }
@@ -446,11 +449,7 @@ class Bench {
         auto sent = Clock::now();
         ++probes_pending;
         conns[static_cast<std::size_t>(n % 8)]->async_create(k, "x", [&, k, sent](bool ok) {
-          if (ok) {
-            std::lock_guard lock(mutex);
-            acks.push_back({sent, Clock::now()});
-            acknowledged.push_back(k);
-          }
+          if (ok) record_ack(k, sent);
           --probes_pending;
         });
       }
