@@ -2,11 +2,19 @@
 // 0 success, 1 an error (printed to stderr), 2 a usage error.
 #pragma once
 
+#include <chrono>
+
+#include "cli/args.hpp"
+#include "fourinone/config.hpp"
+
 namespace fourinone::cli {
 
 int park_command(int argc, char** argv);    // fourinone park [--config F] [--server HOST:PORT]
 int up_command(int argc, char** argv);      // fourinone up [--config F]
 int ctl_command(int argc, char** argv);     // fourinone ctl [--config F] <command> ...
 int passwd_command(int argc, char** argv);  // fourinone passwd USER [--iterations N]
+int cache_command(int argc, char** argv);   // fourinone cache [--config F] --server HOST:PORT
+// fourinone ctl ... cache <command>: args.positional[0] is "cache"; timeout 0: the default.
+int ctl_cache(const Config& config, const Args& args, std::chrono::milliseconds timeout);
 
 }  // namespace fourinone::cli

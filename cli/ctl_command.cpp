@@ -30,6 +30,7 @@ const char* kUsage =
     "                                             any), waiting up to SECONDS; else prints nothing\n"
     "  watch DOMAIN [NODE] [--from REVISION]      one line per change: REVISION TYPE DOMAIN/NODE VALUE\n"
     "  status                                     role, leader, revision, sessions, nodes\n"
+    "  cache get|set|rm|stat ...                  the distributed cache (fourinone ctl cache)\n"
     "With --heartbeat, create stays in the foreground holding its session (and so the node)\n"
     "until interrupted or killed. Login: set FOURINONE_USER and FOURINONE_PASSWORD.\n"
     "--stale: get, ls and latest answered by the server reached (a follower too) without\n"
@@ -224,7 +225,7 @@ int run(Park& park, const Args& args, const ParkOptions& options) {
 
 int ctl_command(int argc, char** argv) {
   auto args = parse_args(argc, argv, 2, {"config", "server", "timeout", "ttl", "policy", "version", "wait", "from"},
-                         {"help", "heartbeat", "seq", "stale"});
+                         {"help", "heartbeat", "seq", "stale", "add"});
   if (!args.ok()) return usage_error(args.status().message());
   if (args->has("help")) {
     std::cout << kUsage;
@@ -247,6 +248,9 @@ int ctl_command(int argc, char** argv) {
     if (!ms.ok() || ms.value() <= 0) return fail(Status(Errc::bad_request, "--timeout needs milliseconds"));
     options.call_timeout = std::chrono::milliseconds(ms.value());
     options.connect_timeout = std::min(options.connect_timeout, options.call_timeout);
+  }
+  if (args->positional.front() == "cache") {
+    return ctl_cache(config.value(), args.value(), args->value("timeout") ? options.call_timeout : std::chrono::milliseconds(0));
   }
   auto park = Park::connect(options);
   if (!park.ok()) return fail(park.status());

@@ -10,10 +10,11 @@ void usage(std::ostream& out) {
   out << "usage: fourinone <command> [options]\n"
          "\n"
          "  park   [--config F] [--server HOST:PORT]   run one park server of config F\n"
-         "  up     [--config F]                        start every park server of F on this host;\n"
+         "  up     [--config F]                        start every park and cache server of F on this host;\n"
          "                                             Ctrl-C stops them all\n"
          "  ctl    [--config F] <command> ...          talk to the park: create, update, get, ls, rm,\n"
          "                                             latest, watch, status (fourinone ctl --help)\n"
+         "  cache  [--config F] --server HOST:PORT     run one cache server of a CACHEGROUP row of F\n"
          "  passwd USER [--iterations N]               read a password on stdin, print a USERS entry\n"
          "\n"
          "F defaults to ./config.xml. Data goes to stdout, errors to stderr with a non-zero exit code.\n";
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   if (command == "up") return fourinone::cli::up_command(argc, argv);
   if (command == "ctl") return fourinone::cli::ctl_command(argc, argv);
   if (command == "passwd") return fourinone::cli::passwd_command(argc, argv);
+  if (command == "cache") return fourinone::cli::cache_command(argc, argv);
   std::cerr << "fourinone: unknown command '" << command << "'\n\n";
   usage(std::cerr);
   return 2;

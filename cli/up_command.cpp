@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "cache/cache_config.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "fourinone/config.hpp"
@@ -48,8 +50,8 @@ bool is_local_host(const std::string& host) {
   return local;
 }
 
-pid_t start_member(const std::string& self_exe, const std::string& config_path, const ServerAddress& server,
-                   const std::string& log_path, bool no_sync) {
+pid_t start_member(const std::string& self_exe, const char* role, const std::string& config_path,
+                   const ServerAddress& server, const std::string& log_path, bool no_sync) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -58,7 +60,7 @@ pid_t start_member(const std::string& self_exe, const std::string& config_path, 
     ::dup2(fd, STDERR_FILENO);
   }
   std::string address = server.to_string();
-  std::vector<const char*> argv{self_exe.c_str(), "park", "--config", config_path.c_str(), "--server", address.c_str()};
+  std::vector<const char*> argv{self_exe.c_str(), role, "--config", config_path.c_str(), "--server", address.c_str()};
   if (no_sync) argv.push_back("--no-sync");
   argv.push_back(nullptr);
   ::execv(self_exe.c_str(), const_cast<char* const*>(argv.data()));
@@ -79,8 +81,9 @@ int up_command(int argc, char** argv) {
   if (!args.ok()) return fail(args.status()), 2;
   if (args->has("help")) {
     std::cout << "usage: fourinone up [--config F]\n"
-                 "Starts every park server of PARK/SERVERS in F (default ./config.xml) whose host is this\n"
-                 "machine, each logging to DATADIR/HOST_PORT.log, and stops them all on Ctrl-C or SIGTERM.\n";
+                 "Starts every park server of PARK/SERVERS and every cache server of the CACHEGROUP rows in F\n"
+                 "(default ./config.xml) whose host is this machine, each logging to DATADIR/HOST_PORT.log\n"
+                 "(cache servers: DATADIR/cache_HOST_PORT.log), and stops them all on Ctrl-C or SIGTERM.\n";
     return 0;
   }
   std::string config_path = std::filesystem::absolute(args->value_or("config", "config.xml")).string();
@@ -98,34 +101,62 @@ int up_command(int argc, char** argv) {
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
 
-  std::map<pid_t, ServerAddress> running;
-  for (const auto& server : config->park.servers) {
-    if (!is_local_host(server.host)) continue;
-    std::string log = data_dir + "/" + server.host + "_" + std::to_string(server.port) + ".log";
-    pid_t pid = start_member(self_exe, config_path, server, log, args->has("no-sync"));
+  auto cache_settings = cache::load_cache_settings(config.value());
+  if (!cache_settings.ok()) return fail(cache_settings.status());
+
+  std::map<pid_t, std::pair<std::string, ServerAddress>> running;  // pid -> (role, address)
+  auto start = [&](const char* role, const ServerAddress& server, const std::string& log_name) {
+    std::string log = data_dir + "/" + log_name + ".log";
+    pid_t pid = start_member(self_exe, role, config_path, server, log, args->has("no-sync"));
     if (pid < 0) {
-      std::cerr << "fourinone up: cannot start " << server.to_string() << ": " << std::strerror(errno) << "\n";
-      continue;
+      std::cerr << "fourinone up: cannot start " << role << " " << server.to_string() << ": " << std::strerror(errno)
+                << "\n";
+      return;
     }
-    running[pid] = server;
-    std::cout << "park " << server.to_string() << " pid " << pid << " log " << log << std::endl;
+    running[pid] = {role, server};
+    std::cout << role << " " << server.to_string() << " pid " << pid << " log " << log << std::endl;
+  };
+  for (const auto& server : config->park.servers) {
+    if (is_local_host(server.host)) start("park", server, server.host + "_" + std::to_string(server.port));
+  }
+  // Cache servers find the park by themselves (they wait for it to elect a leader).
+  for (const auto& group : cache_settings->groups) {
+    for (const auto& server : group.servers) {
+      if (is_local_host(server.host)) start("cache", server, "cache_" + server.host + "_" + std::to_string(server.port));
+    }
   }
   if (running.empty()) {
-    return fail(Status(Errc::config_error, config_path + ": no server of PARK/SERVERS is on this host"));
+    return fail(Status(Errc::config_error, config_path + ": no server of PARK/SERVERS or CACHEGROUP is on this host"));
   }
 
   int failures = 0;
   bool stopping = false;
+  bool parks_signalled = false;
   auto stop_deadline = std::chrono::steady_clock::time_point::max();
+  auto parks_deadline = std::chrono::steady_clock::time_point::max();
+  auto signal_role = [&](bool park, int sig) {
+    for (const auto& [pid, member] : running) {
+      if ((member.first == "park") == park) ::kill(pid, sig);
+    }
+  };
   while (!running.empty()) {
     if (g_stop_signal && !stopping) {
+      // Cache servers first, while the park can still take their goodbyes; then the park.
       stopping = true;
-      std::cout << "stopping " << running.size() << " park server(s)" << std::endl;
-      for (const auto& [pid, server] : running) ::kill(pid, SIGTERM);
-      stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+      std::cout << "stopping " << running.size() << " server(s)" << std::endl;
+      signal_role(false, SIGTERM);
+      parks_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    }
+    if (stopping && !parks_signalled) {
+      bool caches_left = std::any_of(running.begin(), running.end(), [](const auto& r) { return r.second.first != "park"; });
+      if (!caches_left || std::chrono::steady_clock::now() > parks_deadline) {
+        parks_signalled = true;
+        signal_role(true, SIGTERM);
+      }
     }
     if (stopping && std::chrono::steady_clock::now() > stop_deadline) {
-      for (const auto& [pid, server] : running) ::kill(pid, SIGKILL);
+      for (const auto& [pid, member] : running) ::kill(pid, SIGKILL);
       stop_deadline = std::chrono::steady_clock::time_point::max();
     }
     int status = 0;
@@ -135,7 +166,7 @@ int up_command(int argc, char** argv) {
       if (it == running.end()) continue;
       bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       if (!clean || !stopping) ++failures;
-      std::cout << "park " << it->second.to_string() << " " << describe_exit(status) << std::endl;
+      std::cout << it->second.first << " " << it->second.second.to_string() << " " << describe_exit(status) << std::endl;
       running.erase(it);
       continue;
     }

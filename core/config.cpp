@@ -482,6 +482,7 @@ Result<ServerAddress> parse_server_address(std::string_view text) {
 std::string Config::resolved_data_dir() const { return resolve_path(dir, park.data_dir); }
 
 std::optional<bool> parse_config_bool(std::string_view text) { return parse_bool(text); }
+std::optional<std::uint64_t> parse_config_bytes(std::string_view text) { return parse_bytes(text); }
 
 Result<Config> parse_config(std::string_view text, const std::string& file_name, const std::string& dir) {
   auto root = core::parse_xml(text, file_name);

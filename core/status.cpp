@@ -20,6 +20,7 @@ const char* errc_name(Errc code) noexcept {
     case Errc::cancelled: return "cancelled";
     case Errc::internal: return "internal";
     case Errc::config_error: return "config_error";
+    case Errc::stale_layout: return "stale_layout";
   }
   return "unknown";
 }

@@ -20,7 +20,7 @@ void load(Archive& ar, Status& s) {
   std::uint8_t code = 0;
   std::string message;
   ar(code, message);
-  if (code > static_cast<std::uint8_t>(Errc::config_error)) throw cereal::Exception("unknown error code");
+  if (code > static_cast<std::uint8_t>(kLastErrc)) throw cereal::Exception("unknown error code");
   s = Status(static_cast<Errc>(code), std::move(message));
 }
 

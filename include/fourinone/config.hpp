@@ -34,6 +34,8 @@ Result<ServerAddress> parse_server_address(std::string_view text);
 // A config.xml boolean: "true" or "false" in any case; nullopt for anything else (a typo
 // must stop the start, not silently turn a feature off). For parts reading Config::rows.
 std::optional<bool> parse_config_bool(std::string_view text);
+// A config.xml size: "1048576", "512K", "16M", "1G" (binary multiples); nullopt otherwise.
+std::optional<std::uint64_t> parse_config_bytes(std::string_view text);
 
 // One user allowed to log in. The password itself is never stored: only what the
 // challenge/response login needs (see core/auth.hpp and `fourinone passwd`).

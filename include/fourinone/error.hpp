@@ -32,7 +32,10 @@ enum class Errc : std::uint8_t {
   cancelled,        // the caller or a shutdown cancelled the call
   internal,         // a bug or an I/O failure on the server; see its log
   config_error,     // config.xml is broken: the message names file, line and element
+  stale_layout,     // cache: the key's group changed (scale-out); refresh the layout and retry
 };
+// The highest code; decoders refuse anything above it.
+inline constexpr Errc kLastErrc = Errc::stale_layout;
 
 // "not_found", "exists", ... ; "unknown" for a value outside the enum.
 const char* errc_name(Errc code) noexcept;

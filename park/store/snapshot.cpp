@@ -146,7 +146,7 @@ class Reader {
   ApplyResult result() {
     ApplyResult r;
     std::uint8_t code = u8();
-    if (code > static_cast<std::uint8_t>(Errc::config_error)) throw Corrupt("unknown error code");
+    if (code > static_cast<std::uint8_t>(kLastErrc)) throw Corrupt("unknown error code");
     std::string message = str();
     if (code != 0) r.status = Status(static_cast<Errc>(code), std::move(message));
     r.failed_op = static_cast<std::size_t>(u64());

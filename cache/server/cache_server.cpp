@@ -1,0 +1,334 @@
+#include "cache/server/cache_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "core/wire_archive.hpp"
+
+namespace fourinone::cache {
+
+Result<std::unique_ptr<CacheServer>> CacheServer::start(CacheServerOptions options) {
+  auto settings = load_cache_settings(options.config);
+  if (!settings.ok()) return settings.status();
+  auto group = group_of_server(settings.value(), options.self, options.config.file);
+  if (!group.ok()) return group.status();
+  std::unique_ptr<CacheServer> server(new CacheServer(std::move(options), std::move(settings.value()), group.value()));
+  if (Status s = server->rpc_->listen(server->options_.self.host, server->options_.self.port); !s.ok()) return s;
+
+  GroupControlOptions control;
+  control.park = ParkOptions::from_config(server->options_.config);
+  control.settings = server->settings_;
+  control.group = server->group_;
+  control.self = server->options_.self;
+  server->control_ = std::make_unique<GroupControl>(std::move(control), *server);
+  if (Status s = server->control_->start(); !s.ok()) return s;
+  server->sweep();
+  return server;
+}
+
+CacheServer::CacheServer(CacheServerOptions options, CacheSettings settings, std::string group)
+    : options_(std::move(options)),
+      settings_(std::move(settings)),
+      group_(std::move(group)),
+      self_(options_.self.to_string()),
+      signals_(io_),
+      sweep_timer_(io_),
+      store_(settings_.max_memory) {
+  core::RpcServerOptions rpc;
+  rpc.server_id = self_;
+  rpc.users = options_.config.park.users;
+  // Room for the largest value plus its key, or a whole sync chunk, whichever is larger.
+  rpc.max_frame = static_cast<std::uint32_t>(std::max<std::uint64_t>(core::kDefaultMaxFrame, settings_.max_value * 2 + (1u << 20)));
+  rpc_ = std::make_unique<core::RpcServer>(io_, *this, rpc);
+  link_options_.client_id = core::random_client_id();
+  link_options_.max_frame = rpc.max_frame;
+  if (const char* user = std::getenv("FOURINONE_USER")) link_options_.user = user;
+  if (const char* password = std::getenv("FOURINONE_PASSWORD")) link_options_.password = password;
+}
+
+CacheServer::~CacheServer() {
+  if (control_) control_->stop();
+}
+
+void CacheServer::run() {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("cache {}: signal {}: shutting down", self_, sig);
+    stop();
+  });
+  spdlog::info("cache server {} of group {} serving (max memory {} bytes)", self_, group_, settings_.max_memory);
+  io_.run();
+  // Leave the park after the io loop: our registration goes at once, so a backup takes
+  // over without waiting out the session timeout.
+  if (control_) control_->stop();
+}
+
+void CacheServer::stop() {
+  boost::asio::post(io_, [this] {
+    if (stopping_) return;
+    stopping_ = true;
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    sweep_timer_.cancel();
+    for (auto& [member, link] : links_) {
+      (void)member;
+      if (link->conn) link->conn->close();
+    }
+    links_.clear();
+    rpc_->stop();
+    io_.stop();
+  });
+}
+
+std::int64_t CacheServer::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void CacheServer::sweep() {
+  store_.sweep_expired(now_ms(), 2000);
+  sweep_timer_.expires_after(std::chrono::milliseconds(100));
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) sweep();
+  });
+}
+
+// --- control thread -> io thread ------------------------------------------------------------
+
+void CacheServer::on_layout(Layout layout) {
+  boost::asio::post(io_, [this, layout = std::move(layout)] {
+    if (layout.version <= layout_.version) return;
+    layout_ = layout;
+    ring_ = HashRing(layout_);
+    // Keys this group no longer owns would come back wrong if the layout ever routed them
+    // here again; drop them now (a backup does the same on its own).
+    std::size_t dropped = store_.remove_if([this](const std::string& key) { return ring_.owner(key) != group_; });
+    spdlog::info("cache {}: layout version {} ({} groups); dropped {} keys that moved", self_, layout_.version,
+                 layout_.groups.size(), dropped);
+  });
+}
+
+void CacheServer::on_role(Role role, std::uint64_t epoch, std::string primary) {
+  boost::asio::post(io_, [this, role, epoch, primary = std::move(primary)] { become(role, epoch, primary); });
+}
+
+void CacheServer::on_members(std::vector<std::string> members) {
+  boost::asio::post(io_, [this, members = std::move(members)] { set_members(members); });
+}
+
+void CacheServer::on_in_sync_changed(std::string member, bool added, bool done) {
+  boost::asio::post(io_, [this, member = std::move(member), added, done] {
+    if (!added) {
+      finish_shrink(member, done);
+      return;
+    }
+    auto it = links_.find(member);
+    if (!done) {
+      step_down("the group record no longer names this server primary");
+      return;
+    }
+    if (it != links_.end() && it->second->state == Link::State::adding) it->second->state = Link::State::in_sync;
+  });
+}
+
+// --- requests ---------------------------------------------------------------------------------
+
+void CacheServer::on_request(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string_view body) {
+  proto::Request request;
+  if (Status s = core::decode(body, request, "cache request"); !s.ok()) {
+    connection->fail(id, s);  // garbage: error frame and close; nothing was touched
+    return;
+  }
+  if (request.op >= static_cast<std::uint8_t>(proto::Op::replicate)) {
+    handle_replication(connection, id, request);
+  } else {
+    handle_client(connection, id, request);
+  }
+}
+
+Status CacheServer::check_key(std::string_view key) const {
+  if (key.empty()) return Status(Errc::bad_request, "empty key");
+  if (key.size() > settings_.max_key) {
+    return Status(Errc::too_large, "key of " + std::to_string(key.size()) + " bytes; the limit is " +
+                                       std::to_string(settings_.max_key) + " (CACHE/MAXKEY)");
+  }
+  for (char ch : key) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f) return Status(Errc::bad_request, "key contains a space or a control character");
+  }
+  if (ring_.owner(key) != group_) {
+    return Status(Errc::stale_layout, "key belongs to group '" + std::string(ring_.owner(key)) + "', not '" + group_ +
+                                          "' (layout version " + std::to_string(layout_.version) + ")");
+  }
+  return {};
+}
+
+namespace {
+
+void set_error(proto::ItemResult& out, const Status& s) { out.code = static_cast<std::uint8_t>(s.code()); }
+
+std::int64_t ttl_left(const StoredValue& v, std::int64_t now) {
+  if (v.expires_ms == 0) return 0;
+  return std::max<std::int64_t>(1, v.expires_ms - now);
+}
+
+}  // namespace
+
+void CacheServer::reply_status(const core::RpcConnectionPtr& connection, std::uint64_t id, const Status& s) {
+  proto::Response response;
+  response.code = static_cast<std::uint8_t>(s.code());
+  response.message = s.message();
+  response.layout_version = layout_.version;
+  connection->reply(id, core::encode(response));
+}
+
+void CacheServer::handle_client(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request) {
+  const auto op = static_cast<proto::Op>(request.op);
+  if (op == proto::Op::stat) {
+    proto::Response response;
+    response.layout_version = layout_.version;
+    fill_stats(response);
+    connection->reply(id, core::encode(response));
+    return;
+  }
+  if (role_ != Role::primary) {
+    reply_status(connection, id, Status(Errc::not_leader, primary_ == self_ ? std::string() : primary_));
+    return;
+  }
+  if (request.layout_version != layout_.version) {
+    if (request.layout_version > layout_.version) control_->poke();  // we may be behind
+    reply_status(connection, id,
+                 Status(Errc::stale_layout, "client layout version " + std::to_string(request.layout_version) +
+                                                ", server " + std::to_string(layout_.version)));
+    return;
+  }
+
+  proto::Response response;
+  response.layout_version = layout_.version;
+  std::vector<proto::Item> changes;
+  switch (op) {
+    case proto::Op::get:
+      do_get(request.item, response.item);
+      break;
+    case proto::Op::set:
+    case proto::Op::remove:
+      do_write(op, request.item, response.item, changes);
+      break;
+    case proto::Op::multi_get:
+      response.items.resize(request.items.size());
+      for (std::size_t i = 0; i < request.items.size(); ++i) do_get(request.items[i], response.items[i]);
+      break;
+    case proto::Op::multi_set:
+      response.items.resize(request.items.size());
+      for (std::size_t i = 0; i < request.items.size(); ++i) {
+        do_write(proto::Op::set, request.items[i], response.items[i], changes);
+      }
+      break;
+    default:
+      connection->fail(id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
+      return;
+  }
+  // A stale_layout on a single-key op is the whole answer, so the client refreshes.
+  if (op != proto::Op::multi_get && op != proto::Op::multi_set &&
+      response.item.code == static_cast<std::uint8_t>(Errc::stale_layout)) {
+    response.code = response.item.code;
+  }
+  answer_after_replication(connection, id, response, changes);
+}
+
+void CacheServer::do_get(const proto::Item& item, proto::ItemResult& out) {
+  if (Status s = check_key(item.key); !s.ok()) {
+    set_error(out, s);
+    out.value = s.message();
+    return;
+  }
+  const std::int64_t now = now_ms();
+  auto found = store_.get(item.key, now);
+  if (!found) {
+    out.code = static_cast<std::uint8_t>(Errc::not_found);
+    return;
+  }
+  out.code = 0;
+  out.value = std::move(found->value);
+  out.version = found->version;
+  out.ttl_ms = ttl_left(*found, now);
+}
+
+void CacheServer::do_write(proto::Op op, const proto::Item& item, proto::ItemResult& out,
+                           std::vector<proto::Item>& changes) {
+  Status s = check_key(item.key);
+  if (s.ok() && item.value.size() > settings_.max_value) {
+    s = Status(Errc::too_large, "value of " + std::to_string(item.value.size()) + " bytes; the limit is " +
+                                    std::to_string(settings_.max_value) + " (CACHE/MAXVALUE)");
+  }
+  if (s.ok() && op == proto::Op::set && item.mode > static_cast<std::uint8_t>(SetMode::cas)) {
+    s = Status(Errc::bad_request, "unknown set mode " + std::to_string(item.mode));
+  }
+  if (s.ok() && item.ttl_ms < 0) s = Status(Errc::bad_request, "negative ttl");
+  if (!s.ok()) {
+    set_error(out, s);
+    out.value = s.message();
+    return;
+  }
+  const std::int64_t now = now_ms();
+  proto::Item change;
+  change.key = item.key;
+  if (op == proto::Op::remove) {
+    auto removed = store_.remove(item.key, item.version, now);
+    if (!removed.ok()) {
+      set_error(out, removed.status());
+      out.value = removed.status().message();
+      return;
+    }
+    out.value = std::move(removed->value);
+    out.version = removed->version;
+    change.mode = proto::kItemRemove;
+  } else {
+    auto stored = store_.set(item.key, item.value, static_cast<SetMode>(item.mode), item.version, item.ttl_ms, now);
+    if (!stored.ok()) {
+      set_error(out, stored.status());
+      out.value = stored.status().message();
+      return;
+    }
+    out.version = stored->version;
+    out.ttl_ms = item.ttl_ms;
+    change.value = item.value;
+    change.version = stored->version;
+    change.ttl_ms = item.ttl_ms;
+  }
+  out.code = 0;
+  changes.push_back(std::move(change));
+}
+
+void CacheServer::fill_stats(proto::Response& response) {
+  StoreStats s = store_.stats();
+  std::uint64_t in_sync = 0;
+  for (const auto& [member, link] : links_) {
+    (void)member;
+    if (link->state == Link::State::in_sync) ++in_sync;
+  }
+  std::string role = role_name(role_);
+  if (role_ == Role::backup && synced_epoch_ != epoch_) role = "syncing";
+  response.fields = {
+      {"server", self_},
+      {"group", group_},
+      {"role", role},
+      {"epoch", std::to_string(epoch_)},
+      {"primary", primary_},
+      {"keys", std::to_string(s.keys)},
+      {"bytes", std::to_string(s.bytes)},
+      {"max_bytes", std::to_string(s.max_bytes)},
+      {"evictions", std::to_string(s.evictions)},
+      {"expired", std::to_string(s.expired)},
+      {"hits", std::to_string(s.hits)},
+      {"misses", std::to_string(s.misses)},
+      {"backups_in_sync", std::to_string(in_sync)},
+      {"layout_version", std::to_string(layout_.version)},
+  };
+}
+
+}  // namespace fourinone::cache

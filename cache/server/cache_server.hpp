@@ -1,0 +1,148 @@
+// CacheServer: one member of a cache group (`fourinone cache --server HOST:PORT`).
+//
+// DESIGN: one io thread owns the store, the role, the layout, the links to backups and every
+// write waiting for acknowledgements (Redis-style: no locks on the hot path). The park is
+// only spoken to from GroupControl's thread; its decisions are posted here.
+//
+// A write on the primary: check the key's group under the current layout, apply it to the
+// store, queue the change on every backup link, and answer once every link acknowledged it
+// and no in_sync change is in progress. Changes queued in one io turn go out as one
+// replicate request per backup (group replication), in the order they were applied, on one
+// connection, so a backup applies exactly the primary's sequence. A link that fails is
+// dropped from the group's in_sync list in the park before any write waiting for it is
+// answered; a new link starts with a full copy (sync_begin, sync_chunk..., sync_end).
+//
+// Reads are answered by the primary alone, from memory. A read may see a write that is not
+// yet acknowledged (as in Redis); a write is only promised once acknowledged.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/cache_config.hpp"
+#include "cache/protocol/messages.hpp"
+#include "cache/routing/layout.hpp"
+#include "cache/server/group_control.hpp"
+#include "cache/store/cache_store.hpp"
+#include "core/asio.hpp"
+#include "core/rpc_client.hpp"
+#include "core/rpc_server.hpp"
+
+namespace fourinone::cache {
+
+struct CacheServerOptions {
+  Config config;
+  ServerAddress self;
+};
+
+class CacheServer final : public core::RpcHandler, public ControlEvents {
+ public:
+  // Loads the CACHE rows, binds, registers in the park and starts deciding its role.
+  // Errors: config_error (not in any CACHEGROUP, bad row), unavailable (port taken, no park).
+  static Result<std::unique_ptr<CacheServer>> start(CacheServerOptions options);
+  ~CacheServer() override;
+
+  // Serves until SIGINT/SIGTERM or stop(); then leaves the park (its registration goes).
+  void run();
+  void stop();  // any thread
+
+  // core::RpcHandler (io thread)
+  void on_request(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string_view body) override;
+
+ private:
+  struct Link;
+  struct PendingWrite {
+    core::RpcConnectionPtr connection;
+    std::uint64_t request_id = 0;
+    std::string reply;     // encoded Response, sent once `waiting` reaches 0
+    int waiting = 0;
+  };
+
+  CacheServer(CacheServerOptions options, CacheSettings settings, std::string group);
+
+  // ControlEvents (control thread): post to io.
+  void on_layout(Layout layout) override;
+  void on_role(Role role, std::uint64_t epoch, std::string primary) override;
+  void on_members(std::vector<std::string> members) override;
+  void on_in_sync_changed(std::string member, bool added, bool done) override;
+
+  // --- io thread ------------------------------------------------------------------------
+  void handle_client(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request);
+  void handle_replication(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request);
+  // Checks a client's key: empty, too long, control characters, wrong group. OK or the error.
+  Status check_key(std::string_view key) const;
+  void do_get(const proto::Item& item, proto::ItemResult& out);
+  // Applies one client write; on success appends its replicated form to `changes`.
+  void do_write(proto::Op op, const proto::Item& item, proto::ItemResult& out, std::vector<proto::Item>& changes);
+  void answer_after_replication(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Response& response,
+                                std::vector<proto::Item>& changes);
+  void ack_one(std::uint64_t pending_id);
+  void reply_status(const core::RpcConnectionPtr& connection, std::uint64_t id, const Status& s);
+  void fill_stats(proto::Response& response);
+
+  void become(Role role, std::uint64_t epoch, const std::string& primary);
+  void set_members(const std::vector<std::string>& members);
+  void open_link(const std::string& member);
+  void send_full_copy(Link& link);
+  void flush_links();
+  void link_failed(const std::string& member, std::uint64_t generation, const Status& why);
+  void finish_shrink(const std::string& member, bool done);
+  void step_down(const std::string& why);
+  void sweep();
+
+  std::int64_t now_ms() const;
+
+  CacheServerOptions options_;
+  CacheSettings settings_;
+  std::string group_;
+  std::string self_;
+
+  boost::asio::io_context io_;
+  std::unique_ptr<core::RpcServer> rpc_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer sweep_timer_;
+  std::unique_ptr<GroupControl> control_;
+  core::RpcClientOptions link_options_;
+
+  // io thread only:
+  CacheStore store_;
+  Layout layout_;
+  HashRing ring_;
+  Role role_ = Role::starting;
+  std::uint64_t epoch_ = 0;         // newest epoch seen (record or replication)
+  std::string primary_;             // HOST:PORT of the group's primary as last announced
+  std::uint64_t synced_epoch_ = 0;  // backup: the epoch whose full copy it holds (0: none)
+  std::vector<std::string> members_;  // primary: live members to link to
+  std::map<std::string, std::unique_ptr<Link>> links_;
+  std::map<std::string, std::vector<std::uint64_t>> shrinks_;  // member -> writes waiting for it
+  std::unordered_map<std::uint64_t, PendingWrite> pending_;
+  std::uint64_t next_pending_ = 1;
+  std::uint64_t next_generation_ = 1;
+  bool flush_posted_ = false;
+  bool stopping_ = false;
+};
+
+// The primary's connection to one backup (internal to the server's files).
+struct CacheServer::Link {
+  enum class State {
+    connecting,  // TCP and hello under way; writes do not wait for it (the copy will hold them)
+    syncing,     // the full copy is queued; later writes follow it on the same connection
+    adding,      // the copy is confirmed; the park is being told it is in sync
+    in_sync,     // in the group record's in_sync list
+  };
+  std::string member;
+  std::uint64_t generation = 0;  // tells this link's callbacks from a former link's
+  State state = State::connecting;
+  std::shared_ptr<core::RpcClient> conn;
+  std::vector<proto::Item> outbox;        // changes of this io turn, not sent yet
+  std::vector<std::uint64_t> outbox_ids;  // pending writes those changes belong to
+  std::multiset<std::uint64_t> unacked;   // pending writes sent here and not yet confirmed
+};
+
+}  // namespace fourinone::cache

@@ -1,0 +1,356 @@
+// CacheServer, the replication half: the primary's links to its backups, writes waiting for
+// acknowledgements, role changes, and the backup's side of the stream. The rules are at the
+// top of cache_server.hpp; cache/README.md tells why they keep acknowledged writes.
+#include <spdlog/spdlog.h>
+
+#include "cache/server/cache_server.hpp"
+#include "core/wire_archive.hpp"
+
+namespace fourinone::cache {
+namespace {
+
+constexpr std::size_t kSyncChunkBytes = 512u << 10;
+constexpr auto kLinkCallTimeout = std::chrono::seconds(10);
+
+}  // namespace
+
+// --- the primary: answering writes ------------------------------------------------------------
+
+void CacheServer::answer_after_replication(const core::RpcConnectionPtr& connection, std::uint64_t id,
+                                           proto::Response& response, std::vector<proto::Item>& changes) {
+  int waiting = 0;
+  std::uint64_t pending_id = 0;
+  if (!changes.empty()) {
+    for (auto& [member, link] : links_) {
+      (void)member;
+      if (link->state != Link::State::connecting) ++waiting;
+    }
+    waiting += static_cast<int>(shrinks_.size());
+  }
+  if (waiting == 0) {
+    // No backup: the change is queued for links still connecting (their full copy will
+    // include it anyway, since the copy is taken later on this same thread).
+    connection->reply(id, core::encode(response));
+    return;
+  }
+  pending_id = next_pending_++;
+  pending_.emplace(pending_id, PendingWrite{connection, id, core::encode(response), waiting});
+  for (auto& [member, waiters] : shrinks_) {
+    (void)member;
+    waiters.push_back(pending_id);
+  }
+  for (auto& [member, link] : links_) {
+    (void)member;
+    if (link->state == Link::State::connecting) continue;
+    for (auto& change : changes) link->outbox.push_back(change);
+    link->outbox_ids.push_back(pending_id);
+  }
+  if (!flush_posted_) {
+    // Everything applied in this io turn goes out as one replicate request per backup.
+    flush_posted_ = true;
+    boost::asio::post(io_, [this] { flush_links(); });
+  }
+}
+
+void CacheServer::flush_links() {
+  flush_posted_ = false;
+  for (auto& [member, link] : links_) {
+    if (link->outbox.empty() || !link->conn) continue;
+    proto::Request request;
+    request.op = static_cast<std::uint8_t>(proto::Op::replicate);
+    request.epoch = epoch_;
+    request.items = std::move(link->outbox);
+    link->outbox.clear();
+    std::vector<std::uint64_t> ids = std::move(link->outbox_ids);
+    link->outbox_ids.clear();
+    for (auto pid : ids) link->unacked.insert(pid);
+    const std::uint64_t generation = link->generation;
+    link->conn->call(core::encode(request), std::chrono::steady_clock::now() + kLinkCallTimeout,
+                     [this, m = member, generation, ids = std::move(ids)](Result<std::string> body) {
+                       Status s = body.status();
+                       proto::Response response;
+                       if (s.ok()) s = core::decode(body.value(), response, "replicate answer");
+                       if (s.ok() && response.code != 0) s = Status(static_cast<Errc>(response.code), response.message);
+                       auto it = links_.find(m);
+                       if (it == links_.end() || it->second->generation != generation) return;  // already handled
+                       if (!s.ok()) {
+                         link_failed(m, generation, s);
+                         return;
+                       }
+                       for (auto pid : ids) {
+                         auto u = it->second->unacked.find(pid);
+                         if (u != it->second->unacked.end()) it->second->unacked.erase(u);
+                         ack_one(pid);
+                       }
+                     });
+  }
+}
+
+void CacheServer::ack_one(std::uint64_t pending_id) {
+  auto it = pending_.find(pending_id);
+  if (it == pending_.end()) return;
+  if (--it->second.waiting > 0) return;
+  if (it->second.connection->is_open()) it->second.connection->reply(it->second.request_id, it->second.reply);
+  pending_.erase(it);
+}
+
+// --- the primary: links ---------------------------------------------------------------------
+
+void CacheServer::set_members(const std::vector<std::string>& members) {
+  if (role_ != Role::primary || stopping_) return;
+  members_ = members;
+  for (const auto& member : members_) {
+    if (!links_.count(member) && !shrinks_.count(member)) open_link(member);
+  }
+  // A member whose registration is gone is dead (or cut off): drop it from in_sync.
+  std::vector<std::string> gone;
+  for (const auto& [member, link] : links_) {
+    if (std::find(members_.begin(), members_.end(), member) == members_.end()) gone.push_back(member);
+  }
+  for (const auto& member : gone) link_failed(member, links_[member]->generation, Status(Errc::unavailable, "left the park"));
+}
+
+void CacheServer::open_link(const std::string& member) {
+  auto address = parse_server_address(member);
+  if (!address.ok()) return;
+  auto link = std::make_unique<Link>();
+  link->member = member;
+  link->generation = next_generation_++;
+  const std::uint64_t generation = link->generation;
+  links_[member] = std::move(link);
+  spdlog::info("cache {}: linking to backup {}", self_, member);
+  core::RpcClient::connect(io_, address.value(), link_options_,
+                           [this, member, generation](Result<std::shared_ptr<core::RpcClient>> conn) {
+                             auto it = links_.find(member);
+                             if (it == links_.end() || it->second->generation != generation) {
+                               if (conn.ok()) conn.value()->close();
+                               return;
+                             }
+                             if (!conn.ok()) {
+                               link_failed(member, generation, conn.status());
+                               return;
+                             }
+                             Link& link = *it->second;
+                             link.conn = conn.value();
+                             link.conn->set_close_handler([this, member, generation](const Status& why) {
+                               link_failed(member, generation, why);
+                             });
+                             send_full_copy(link);
+                           });
+}
+
+// The copy is taken now, on the io thread, so it and the stream that follows it on the same
+// connection are exactly the store's sequence of states.
+void CacheServer::send_full_copy(Link& link) {
+  link.state = Link::State::syncing;
+  link.outbox.clear();  // changes queued while connecting are in the copy
+  link.outbox_ids.clear();
+  const std::string member = link.member;
+  const std::uint64_t generation = link.generation;
+  auto deadline = std::chrono::steady_clock::now() + kLinkCallTimeout * 6;
+  auto on_answer = [this, member, generation](bool last) {
+    return [this, member, generation, last](Result<std::string> body) {
+      Status s = body.status();
+      proto::Response response;
+      if (s.ok()) s = core::decode(body.value(), response, "sync answer");
+      if (s.ok() && response.code != 0) s = Status(static_cast<Errc>(response.code), response.message);
+      auto it = links_.find(member);
+      if (it == links_.end() || it->second->generation != generation) return;
+      if (!s.ok()) {
+        link_failed(member, generation, s);
+        return;
+      }
+      if (last) {
+        it->second->state = Link::State::adding;
+        control_->request_add(member, epoch_);
+      }
+    };
+  };
+  proto::Request begin;
+  begin.op = static_cast<std::uint8_t>(proto::Op::sync_begin);
+  begin.epoch = epoch_;
+  link.conn->call(core::encode(begin), deadline, on_answer(false));
+
+  proto::Request chunk;
+  chunk.op = static_cast<std::uint8_t>(proto::Op::sync_chunk);
+  chunk.epoch = epoch_;
+  std::size_t bytes = 0;
+  std::size_t keys = 0;
+  const std::int64_t now = now_ms();
+  store_.for_each([&](const std::string& key, const StoredValue& entry) {
+    if (entry.expires_ms != 0 && entry.expires_ms <= now) return;
+    proto::Item item;
+    item.key = key;
+    item.value = entry.value;
+    item.version = entry.version;
+    item.ttl_ms = entry.expires_ms == 0 ? 0 : entry.expires_ms - now;
+    bytes += key.size() + entry.value.size() + 32;
+    chunk.items.push_back(std::move(item));
+    ++keys;
+    if (bytes >= kSyncChunkBytes) {
+      link.conn->call(core::encode(chunk), deadline, on_answer(false));
+      chunk.items.clear();
+      bytes = 0;
+    }
+  });
+  if (!chunk.items.empty()) link.conn->call(core::encode(chunk), deadline, on_answer(false));
+  proto::Request end;
+  end.op = static_cast<std::uint8_t>(proto::Op::sync_end);
+  end.epoch = epoch_;
+  link.conn->call(core::encode(end), deadline, on_answer(true));
+  spdlog::info("cache {}: sent a full copy of {} keys to {}", self_, keys, member);
+}
+
+void CacheServer::link_failed(const std::string& member, std::uint64_t generation, const Status& why) {
+  auto it = links_.find(member);
+  if (it == links_.end() || it->second->generation != generation) return;
+  spdlog::warn("cache {}: link to backup {} failed: {}", self_, member, why.to_string());
+  std::unique_ptr<Link> link = std::move(it->second);
+  links_.erase(it);
+  // Writes that counted on this backup wait until the park no longer lists it in sync.
+  // A link still connecting was never counted and never was in sync; shrinking anyway costs
+  // one park read and keeps one rule.
+  auto& waiters = shrinks_[member];
+  for (auto pid : link->unacked) waiters.push_back(pid);
+  for (auto pid : link->outbox_ids) waiters.push_back(pid);
+  if (link->conn) {
+    link->conn->set_close_handler(nullptr);
+    link->conn->close();
+  }
+  if (role_ == Role::primary) {
+    control_->request_shrink(member, epoch_);
+  } else {
+    finish_shrink(member, true);
+  }
+}
+
+void CacheServer::finish_shrink(const std::string& member, bool done) {
+  auto it = shrinks_.find(member);
+  if (it == shrinks_.end()) return;
+  std::vector<std::uint64_t> waiters = std::move(it->second);
+  shrinks_.erase(it);
+  if (!done) {
+    step_down("cannot drop " + member + " from the group's in_sync list");
+    return;
+  }
+  for (auto pid : waiters) ack_one(pid);
+  // Still registered: it lives, so give it a fresh copy.
+  if (role_ == Role::primary && std::find(members_.begin(), members_.end(), member) != members_.end() &&
+      !links_.count(member)) {
+    boost::asio::post(io_, [this, member] {
+      if (role_ == Role::primary && !links_.count(member) && !shrinks_.count(member) &&
+          std::find(members_.begin(), members_.end(), member) != members_.end()) {
+        open_link(member);
+      }
+    });
+  }
+}
+
+// --- roles ----------------------------------------------------------------------------------
+
+void CacheServer::become(Role role, std::uint64_t epoch, const std::string& primary) {
+  if (epoch < epoch_ && role != Role::starting) return;  // an old decision overtaken by a newer epoch
+  const Role before = role_;
+  if (before == Role::primary && (role != Role::primary || epoch != epoch_)) {
+    step_down("the group has a new primary (" + (primary.empty() ? std::string("none yet") : primary) + ")");
+  }
+  role_ = role;
+  epoch_ = std::max(epoch_, epoch);
+  primary_ = primary;
+  if (role == Role::backup && synced_epoch_ != epoch) synced_epoch_ = 0;
+  if (role == Role::primary) synced_epoch_ = 0;
+}
+
+// Fails every write still waiting (it may or may not have reached a backup: the client is
+// told it is unknown) and drops the links. Further client calls get not_leader.
+void CacheServer::step_down(const std::string& why) {
+  if (role_ == Role::primary) spdlog::warn("cache {}: no longer primary: {}", self_, why);
+  role_ = Role::starting;
+  for (auto& [pid, pending] : pending_) {
+    (void)pid;
+    if (pending.connection->is_open()) {
+      proto::Response response;
+      response.code = static_cast<std::uint8_t>(Errc::unavailable);
+      response.message = "the primary changed before this write was confirmed by its backups; it may or may not "
+                         "have been applied";
+      response.layout_version = layout_.version;
+      pending.connection->reply(pending.request_id, core::encode(response));
+    }
+  }
+  pending_.clear();
+  shrinks_.clear();
+  for (auto& [member, link] : links_) {
+    (void)member;
+    if (link->conn) {
+      link->conn->set_close_handler(nullptr);
+      link->conn->close();
+    }
+  }
+  links_.clear();
+  members_.clear();
+  control_->poke();
+}
+
+// --- the backup -----------------------------------------------------------------------------
+
+void CacheServer::handle_replication(const core::RpcConnectionPtr& connection, std::uint64_t id,
+                                     proto::Request& request) {
+  const auto op = static_cast<proto::Op>(request.op);
+  if (request.op > proto::kMaxOp) {
+    connection->fail(id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
+    return;
+  }
+  if (request.epoch < epoch_) {
+    // A deposed primary: refuse, so it cannot have a write acknowledged.
+    reply_status(connection, id, Status(Errc::not_leader, "epoch " + std::to_string(request.epoch) +
+                                                            " is over; the group is in epoch " + std::to_string(epoch_)));
+    return;
+  }
+  if (request.epoch > epoch_) {
+    if (role_ == Role::primary) step_down("a primary of epoch " + std::to_string(request.epoch) + " exists");
+    epoch_ = request.epoch;
+    role_ = Role::backup;
+    control_->poke();
+  }
+  if (role_ == Role::primary) {
+    reply_status(connection, id, Status(Errc::not_leader, "this server is the primary of epoch " + std::to_string(epoch_)));
+    return;
+  }
+  const std::int64_t now = now_ms();
+  switch (op) {
+    case proto::Op::sync_begin:
+      store_.clear();
+      synced_epoch_ = 0;
+      control_->report_synced(0);
+      break;
+    case proto::Op::replicate:
+    case proto::Op::sync_chunk:
+      for (const auto& item : request.items) {
+        if (item.mode == proto::kItemRemove) {
+          store_.apply_replica_remove(item.key);
+        } else {
+          StoredValue v{item.value, item.version, item.ttl_ms > 0 ? now + item.ttl_ms : 0};
+          if (Status s = store_.apply_replica(item.key, v); !s.ok()) {
+            // Our bound is smaller than the primary's: the value cannot be held here, so
+            // this backup cannot be a faithful copy. Refusing breaks the link and drops us
+            // from in_sync instead of pretending.
+            reply_status(connection, id, s);
+            return;
+          }
+        }
+      }
+      break;
+    case proto::Op::sync_end:
+      synced_epoch_ = request.epoch;
+      control_->report_synced(request.epoch);
+      spdlog::info("cache {}: full copy of epoch {} received ({} keys)", self_, request.epoch, store_.size());
+      break;
+    default:
+      connection->fail(id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
+      return;
+  }
+  proto::Response ok;
+  connection->reply(id, core::encode(ok));
+}
+
+}  // namespace fourinone::cache

@@ -1,0 +1,136 @@
+// CacheStore: one cache server's keys, values, versions, TTLs and its memory bound.
+//
+// DESIGN: a plain class (no threads, no clock reads, no I/O), owned by the cache server's one
+// io thread (Redis-style), so it needs no lock. Time comes in as `now_ms` on every call (the
+// caller's steady clock in ms), which keeps TTL logic testable with a manual clock.
+//
+// Memory: every entry is charged key.size() + value.size() + kEntryOverhead bytes. A write
+// that would push the total over max_bytes first evicts least-recently-used entries (a get
+// or a write makes an entry most recently used); a single entry larger than max_bytes is
+// refused with too_large and nothing is evicted for it. Expired entries are dropped lazily on
+// access and by sweep_expired(), which callers run periodically with a bounded budget.
+//
+// Versions: each key has a version that starts at 1 on creation and grows by 1 on every set;
+// it is what compare-and-set compares. A backup applies the primary's writes with
+// apply_replica(), which stores the primary's version as is, so that the two agree.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "fourinone/error.hpp"
+
+namespace fourinone::cache {
+
+inline constexpr std::size_t kEntryOverhead = 64;  // bytes charged per entry beyond key + value
+
+struct StoredValue {
+  std::string value;
+  std::uint64_t version = 0;
+  std::int64_t expires_ms = 0;  // 0: no TTL; else the now_ms at which it is gone
+};
+
+enum class SetMode : std::uint8_t {
+  set = 0,      // store whatever was there
+  add = 1,      // only if absent (exists otherwise)
+  replace = 2,  // only if present (not_found otherwise)
+  cas = 3,      // only if present with expected_version (not_found / bad_version otherwise)
+};
+
+struct StoreStats {
+  std::uint64_t keys = 0;
+  std::uint64_t bytes = 0;        // charged bytes (see above)
+  std::uint64_t max_bytes = 0;
+  std::uint64_t evictions = 0;    // entries dropped by the LRU bound since start
+  std::uint64_t expired = 0;      // entries dropped because their TTL passed
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+};
+
+class CacheStore {
+ public:
+  explicit CacheStore(std::uint64_t max_bytes);
+
+  // The value, or nullopt when absent or expired (counts a hit or a miss; a hit makes the
+  // entry most recently used).
+  std::optional<StoredValue> get(std::string_view key, std::int64_t now_ms);
+
+  // Writes per mode. ttl_ms > 0 sets expires_ms = now_ms + ttl_ms; 0 means no TTL.
+  // Returns the stored entry (its new version). Errors: exists (add), not_found (replace,
+  // cas), bad_version (cas), too_large (entry above max_bytes).
+  Result<StoredValue> set(std::string_view key, std::string_view value, SetMode mode,
+                          std::uint64_t expected_version, std::int64_t ttl_ms, std::int64_t now_ms);
+
+  // Removes; expected_version 0 means any. Returns the removed entry.
+  // Errors: not_found, bad_version.
+  Result<StoredValue> remove(std::string_view key, std::uint64_t expected_version, std::int64_t now_ms);
+
+  // A backup applying the primary's decision: stores exactly this entry (value, version,
+  // expires_ms), evicting as needed; never refuses except too_large.
+  Status apply_replica(std::string_view key, const StoredValue& entry);
+  // A backup applying the primary's remove (absent is fine).
+  void apply_replica_remove(std::string_view key);
+
+  // Drops expired entries, looking at no more than `budget` entries; returns how many went.
+  std::size_t sweep_expired(std::int64_t now_ms, std::size_t budget);
+
+  // Visits every stored entry (for a backup's full sync and for purging moved keys), least
+  // recently used first, so a backup that apply_replica()s them in this order ends with the
+  // same LRU order. With no now_ms here, entries whose TTL has passed but that no access or
+  // sweep has dropped yet are visited too: check expires_ms. The visitor must not modify the
+  // store.
+  void for_each(const std::function<void(const std::string& key, const StoredValue& entry)>& visit) const;
+  // Removes every entry whose key `drop` says to drop; returns how many.
+  std::size_t remove_if(const std::function<bool(const std::string& key)>& drop);
+  void clear();
+
+  StoreStats stats() const;
+  std::size_t size() const noexcept { return map_.size(); }
+  std::uint64_t max_bytes() const noexcept { return max_bytes_; }
+
+ private:
+  // Transparent, so find(string_view) does not build a std::string. Deliberately not noexcept:
+  // libstdc++ then caches each node's hash code, so probing a bucket chain and rehashing never
+  // rehash key bytes (with a noexcept hash it would recompute them on every chain step).
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  struct Entry;
+  using Slot = std::pair<const std::string, Entry>;  // the map's node: key and entry, never moved
+  // The LRU list is intrusive: its links live in the map's nodes, whose addresses are stable
+  // across rehashing, so an entry costs one node allocation and a move to the front is O(1).
+  struct Entry {
+    StoredValue stored;
+    Slot* newer = nullptr;  // toward newest_ (more recently used)
+    Slot* older = nullptr;  // toward oldest_ (the next to evict)
+  };
+
+  Slot* find_slot(std::string_view key);
+  void link_newest(Slot* slot);
+  void unlink(Slot* slot);
+  void touch(Slot* slot);
+  void erase(Slot* slot);
+  // Evicts least-recently-used entries other than `keep` until bytes_ - outgoing + incoming
+  // fits in max_bytes_. REQUIRES: incoming <= max_bytes_; `keep` (if any) is charged outgoing.
+  void make_room(std::uint64_t incoming, std::uint64_t outgoing, const Slot* keep);
+
+  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map_;
+  Slot* newest_ = nullptr;
+  Slot* oldest_ = nullptr;
+  Slot* sweep_cursor_ = nullptr;  // where sweep_expired() goes on; null: at newest_
+  std::uint64_t max_bytes_;
+  std::uint64_t bytes_ = 0;  // charged bytes of every stored entry, expired or not
+  std::uint64_t evictions_ = 0;
+  std::uint64_t expired_ = 0;
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+};
+
+}  // namespace fourinone::cache

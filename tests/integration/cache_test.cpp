@@ -1,0 +1,431 @@
+// The distributed cache with real processes: a park server and `fourinone cache` groups on
+// loopback. Operations through the library, replication and a primary's kill -9 with no
+// acknowledged write lost, scale-out with a client holding the old layout, the memory bound,
+// bad input, the facade and the CLI.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "cache/protocol/messages.hpp"
+#include "core/asio.hpp"
+#include "core/frame.hpp"
+#include "core/wire_archive.hpp"
+#include "tests/support/cache_cluster.hpp"
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using fourinone::Cache;
+using fourinone::CacheFacade;
+using fourinone::Errc;
+using fourinone::test::CacheCluster;
+using fourinone::test::run_cli;
+using fourinone::test::wait_until;
+namespace proto = fourinone::cache::proto;
+namespace core = fourinone::core;
+
+namespace {
+
+// A blocking connection speaking the cache's frames by hand, for what the library would
+// never send.
+struct RawCacheConnection {
+  asio::io_context io;
+  tcp::socket socket{io};
+
+  explicit RawCacheConnection(const std::string& address) {
+    auto colon = address.rfind(':');
+    socket.connect(tcp::endpoint(asio::ip::make_address(address.substr(0, colon)),
+                                 static_cast<unsigned short>(std::stoi(address.substr(colon + 1)))));
+  }
+  void send(const std::string& bytes) { asio::write(socket, asio::buffer(bytes)); }
+  void hello() {
+    send(core::make_frame(core::FrameType::hello, 0, core::encode(core::HelloRequest{7, "", "nonce"})));
+    auto [header, body] = read_frame();
+    REQUIRE(header.type == core::FrameType::hello_reply);
+  }
+  std::pair<core::FrameHeader, std::string> read_frame() {
+    char head[core::kFrameHeaderSize];
+    boost::system::error_code ec;
+    asio::read(socket, asio::buffer(head), ec);
+    if (ec) return {core::FrameHeader{0, 0, core::FrameType::error, 0, 0}, ""};
+    auto header = core::decode_header(head);
+    std::string body(header.body_length, '\0');
+    asio::read(socket, asio::buffer(body), ec);
+    return {header, body};
+  }
+  proto::Response call(const proto::Request& request) {
+    send(core::make_frame(core::FrameType::request, 1, core::encode(request)));
+    auto [header, body] = read_frame();
+    REQUIRE(header.type == core::FrameType::response);
+    proto::Response response;
+    REQUIRE(core::decode(body, response, "response").ok());
+    return response;
+  }
+};
+
+std::string primary_address(CacheCluster& cluster, std::size_t g, std::size_t backups) {
+  auto primary = cluster.wait_for_primary(g, backups);
+  INFO("last error: ", cluster.last_error());
+  REQUIRE(primary.has_value());
+  return cluster.address(g, *primary);
+}
+
+}  // namespace
+
+TEST_CASE("a cache group answers get, set, add, compare-and-set, remove, multi ops and TTLs") {
+  CacheCluster cluster({2});
+  REQUIRE(cluster.start_all());
+  primary_address(cluster, 0, 1);
+  auto cache = cluster.connect();
+  REQUIRE(cache);
+
+  auto v1 = cache->set("user:1", "alice");
+  REQUIRE_MESSAGE(v1.ok(), v1.status().to_string());
+  CHECK(v1.value() == 1);
+  auto got = cache->get("user:1");
+  REQUIRE(got.ok());
+  CHECK(got->value == "alice");
+  CHECK(got->version == 1);
+  CHECK(got->ttl_ms == 0);
+
+  CHECK(cache->add("user:1", "bob").status().code() == Errc::exists);
+  CHECK(cache->get("user:1")->value == "alice");
+  CHECK(cache->compare_and_set("user:1", "carol", 7).status().code() == Errc::bad_version);
+  auto v2 = cache->compare_and_set("user:1", "carol", 1);
+  REQUIRE(v2.ok());
+  CHECK(v2.value() == 2);
+  CHECK(cache->compare_and_set("nobody", "x", 1).status().code() == Errc::not_found);
+  CHECK(cache->add("user:2", "dave").ok());
+
+  CHECK(cache->remove("user:1", 1).status().code() == Errc::bad_version);
+  auto removed = cache->remove("user:1");
+  REQUIRE(removed.ok());
+  CHECK(removed->value == "carol");
+  CHECK(cache->get("user:1").status().code() == Errc::not_found);
+  CHECK(cache->remove("user:1").status().code() == Errc::not_found);
+
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 50; ++i) {
+    pairs.emplace_back("m" + std::to_string(i), "value" + std::to_string(i));
+    keys.push_back("m" + std::to_string(i));
+  }
+  keys.push_back("m-missing");
+  auto versions = cache->multi_set(pairs);
+  REQUIRE_MESSAGE(versions.ok(), versions.status().to_string());
+  CHECK(versions->size() == 50);
+  auto many = cache->multi_get(keys);
+  REQUIRE(many.ok());
+  REQUIRE(many->size() == 51);
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE((*many)[i].has_value());
+    CHECK((*many)[i]->value == "value" + std::to_string(i));
+  }
+  CHECK_FALSE((*many)[50].has_value());
+
+  REQUIRE(cache->set("short-lived", "x", 300ms).ok());
+  auto fresh = cache->get("short-lived");
+  REQUIRE(fresh.ok());
+  CHECK(fresh->ttl_ms > 0);
+  CHECK(fresh->ttl_ms <= 300);
+  CHECK(wait_until([&] { return cache->get("short-lived").status().code() == Errc::not_found; }, 3s));
+  CHECK(cache->get("user:2")->value == "dave");  // no TTL: stays
+}
+
+TEST_CASE("get_or_load runs the loader once for many threads missing the same key") {
+  CacheCluster cluster({1});
+  REQUIRE(cluster.start_all());
+  primary_address(cluster, 0, 0);
+  auto cache = cluster.connect();
+  REQUIRE(cache);
+  std::atomic<int> loads{0};
+  std::vector<std::thread> threads;
+  std::mutex mutex;
+  std::set<std::string> answers;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      auto item = cache->get_or_load("report:2026", [&]() -> fourinone::Result<std::string> {
+        ++loads;
+        std::this_thread::sleep_for(200ms);  // a slow database
+        return std::string("expensive");
+      });
+      std::lock_guard lock(mutex);
+      answers.insert(item.ok() ? item->value : item.status().to_string());
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(loads.load() == 1);
+  CHECK(answers == std::set<std::string>{"expensive"});
+  CHECK(cache->get("report:2026")->value == "expensive");
+  // A loader error reaches the caller and stores nothing.
+  auto failed = cache->get_or_load("broken", [] { return fourinone::Result<std::string>(fourinone::Status(Errc::unavailable, "db down")); });
+  CHECK(failed.status().code() == Errc::unavailable);
+  CHECK(cache->get("broken").status().code() == Errc::not_found);
+}
+
+TEST_CASE("a primary killed with kill -9 loses no acknowledged write: its backup takes over") {
+  CacheCluster cluster({2});
+  REQUIRE(cluster.start_all());
+  auto primary = cluster.wait_for_primary(0, 1);
+  REQUIRE(primary.has_value());
+  auto cache = cluster.connect();
+  REQUIRE(cache);
+
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::map<std::string, std::string> acknowledged;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; !stop; ++i) {
+        std::string key = "w" + std::to_string(w) + ":" + std::to_string(i);
+        std::string value = "value-" + key;
+        auto r = cache->set(key, value);
+        if (r.ok()) {
+          std::lock_guard lock(mutex);
+          acknowledged[key] = value;
+        } else {
+          ++failures;  // unknown outcome: allowed, but it must not be counted as stored
+        }
+      }
+    });
+  }
+  REQUIRE(wait_until([&] { std::lock_guard l(mutex); return acknowledged.size() > 300; }, 10s));
+  cluster.kill(0, *primary);
+  std::size_t at_kill = 0;
+  {
+    std::lock_guard lock(mutex);
+    at_kill = acknowledged.size();
+  }
+  // Writes go on once the backup has taken over (within the 2 s session timeout, plus slack).
+  CHECK(wait_until([&] { std::lock_guard l(mutex); return acknowledged.size() > at_kill + 300; }, 15s));
+  stop = true;
+  for (auto& t : writers) t.join();
+
+  const std::size_t survivor = 1 - *primary;
+  auto next = cluster.wait_for_primary(0, 0);
+  REQUIRE(next.has_value());
+  CHECK(*next == survivor);
+  std::size_t lost = 0;
+  for (const auto& [key, value] : acknowledged) {
+    auto got = cache->get(key);
+    if (!got.ok() || got->value != value) ++lost;
+  }
+  INFO("acknowledged ", acknowledged.size(), " writes, ", failures.load(), " failed or unknown");
+  CHECK(lost == 0);
+
+  // The killed server comes back empty, gets a full copy and is in sync again.
+  REQUIRE(cluster.start(0, *primary));
+  CHECK(cluster.wait_for_primary(0, 1).has_value());
+  auto stats = cache->stats();
+  REQUIRE(stats.ok());
+  std::map<std::string, std::uint64_t> keys_by_role;
+  for (const auto& s : stats.value()) keys_by_role[s.role] = s.keys;
+  CHECK(keys_by_role["backup"] == keys_by_role["primary"]);
+}
+
+TEST_CASE("a second group moves about half the keys and a client with the old layout never reads a stale value") {
+  CacheCluster cluster({1});
+  REQUIRE(cluster.start_all());
+  const std::string first_primary = primary_address(cluster, 0, 0);
+  auto old_client = cluster.connect();
+  REQUIRE(old_client);
+  CHECK(old_client->layout_version() == 1);
+  for (int i = 0; i < 1000; ++i) REQUIRE(old_client->set("k" + std::to_string(i), "old" + std::to_string(i)).ok());
+
+  std::size_t g = cluster.add_group(1);
+  REQUIRE(cluster.start(g, 0));
+  INFO("new group's log: ", cluster.log_of(g, 0));
+  primary_address(cluster, g, 0);
+  auto new_client = cluster.connect();
+  REQUIRE(new_client);
+  CHECK(new_client->layout_version() == 2);
+  int moved = 0;
+  for (int i = 0; i < 1000; ++i) moved += new_client->group_of("k" + std::to_string(i)) == cluster.group_name(g);
+  CHECK(moved > 400);
+  CHECK(moved < 600);
+
+  // A request routed with layout version 1 is refused, never answered from the old owner.
+  RawCacheConnection raw(first_primary);
+  raw.hello();
+  proto::Request old_get;
+  old_get.op = static_cast<std::uint8_t>(proto::Op::get);
+  old_get.layout_version = 1;
+  old_get.item.key = "k1";
+  auto refused = raw.call(old_get);
+  CHECK(refused.code == static_cast<std::uint8_t>(Errc::stale_layout));
+  CHECK(refused.layout_version == 2);
+
+  // New values through the new client; the old client reads only those (or a miss).
+  for (int i = 0; i < 1000; ++i) REQUIRE(new_client->set("k" + std::to_string(i), "new" + std::to_string(i)).ok());
+  int stale = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto got = old_client->get("k" + std::to_string(i));
+    if (!got.ok() || got->value != "new" + std::to_string(i)) ++stale;
+  }
+  CHECK(stale == 0);
+  CHECK(old_client->layout_version() == 2);
+}
+
+TEST_CASE("past MAXMEMORY a cache server evicts the least recently used keys and counts them") {
+  CacheCluster cluster({1}, {{"MAXMEMORY", "1M"}, {"MAXVALUE", "64K"}});
+  REQUIRE(cluster.start_all());
+  primary_address(cluster, 0, 0);
+  auto cache = cluster.connect();
+  REQUIRE(cache);
+  const std::string kilobyte(1000, 'x');
+  REQUIRE(cache->set("hot", kilobyte).ok());
+  for (int i = 0; i < 3000; ++i) {
+    REQUIRE(cache->set("bulk" + std::to_string(i), kilobyte).ok());
+    if (i % 100 == 0) REQUIRE(cache->get("hot").ok());  // kept recently used
+  }
+  auto stats = cache->stats();
+  REQUIRE(stats.ok());
+  REQUIRE(stats->size() == 1);
+  CHECK(stats->front().evictions > 1000);
+  CHECK(stats->front().bytes <= stats->front().max_bytes);
+  CHECK(cache->get("bulk0").status().code() == Errc::not_found);
+  CHECK(cache->get("bulk2999").ok());
+  CHECK(cache->get("hot").ok());
+  CHECK(cache->set("too-big", std::string(65 * 1024, 'y')).status().code() == Errc::too_large);
+
+  auto cli = run_cli({"ctl", "--config", cluster.config_path(), "cache", "stat"});
+  CHECK(cli.code == 0);
+  CHECK(cli.out.find("evictions ") != std::string::npos);
+}
+
+TEST_CASE("bad input to the cache gets a clear error and loses nothing") {
+  CacheCluster cluster({1});
+  REQUIRE(cluster.start_all());
+  const std::string primary = primary_address(cluster, 0, 0);
+  auto cache = cluster.connect();
+  REQUIRE(cache);
+  REQUIRE(cache->set("keep", "me").ok());
+
+  CHECK(cache->get("").status().code() == Errc::bad_request);
+  CHECK(cache->set("has space", "v").status().code() == Errc::bad_request);
+  CHECK(cache->set(std::string(251, 'k'), "v").status().code() == Errc::too_large);
+  CHECK(cache->set("big", std::string((1u << 20) + 1, 'v')).status().code() == Errc::too_large);
+  auto unknown_group = cache->get("@nosuchgroup:123");
+  CHECK(unknown_group.status().code() == Errc::bad_request);
+  CHECK(unknown_group.status().message().find("nosuchgroup") != std::string::npos);
+  CHECK(cache->set("neg", "v", -5ms).status().code() == Errc::bad_request);
+
+  {  // what the library never sends: the server checks too
+    RawCacheConnection raw(primary);
+    raw.hello();
+    proto::Request big;
+    big.op = static_cast<std::uint8_t>(proto::Op::set);
+    big.layout_version = cache->layout_version();
+    big.item.key = "raw-big";
+    big.item.value.assign((1u << 20) + 1, 'v');
+    CHECK(raw.call(big).item.code == static_cast<std::uint8_t>(Errc::too_large));
+    proto::Request mode;
+    mode.op = static_cast<std::uint8_t>(proto::Op::set);
+    mode.layout_version = cache->layout_version();
+    mode.item.key = "raw-mode";
+    mode.item.mode = 9;
+    CHECK(raw.call(mode).item.code == static_cast<std::uint8_t>(Errc::bad_request));
+    // An unknown operation and a body that does not decode each close the connection.
+    proto::Request unknown;
+    unknown.op = 99;
+    raw.send(core::make_frame(core::FrameType::request, 2, core::encode(unknown)));
+    CHECK(raw.read_frame().first.type == core::FrameType::error);
+  }
+  {
+    RawCacheConnection raw(primary);
+    raw.hello();
+    raw.send(core::make_frame(core::FrameType::request, 3, "\x01\x02garbage"));
+    CHECK(raw.read_frame().first.type == core::FrameType::error);
+  }
+  {  // garbage instead of a hello
+    RawCacheConnection raw(primary);
+    raw.send(std::string(64, '\x7f'));
+  }
+  {  // a client that disconnects in the middle of a frame
+    RawCacheConnection raw(primary);
+    raw.hello();
+    proto::Request half;
+    half.op = static_cast<std::uint8_t>(proto::Op::set);
+    half.item.key = "half";
+    half.item.value = std::string(4000, 'h');
+    std::string frame = core::make_frame(core::FrameType::request, 4, core::encode(half));
+    raw.send(frame.substr(0, frame.size() / 2));
+  }
+  // The server is still up and nothing stored changed.
+  auto kept = cache->get("keep");
+  REQUIRE(kept.ok());
+  CHECK(kept->value == "me");
+  CHECK(cache->get("half").status().code() == Errc::not_found);
+  CHECK(cache->get("raw-big").status().code() == Errc::not_found);
+}
+
+TEST_CASE("the facade adds keys pinned to a group that keep a map of names") {
+  CacheCluster cluster({1, 1});
+  REQUIRE(cluster.start_all());
+  primary_address(cluster, 0, 0);
+  primary_address(cluster, 1, 0);
+  auto cache = cluster.connect();
+  REQUIRE(cache);
+  CacheFacade facade(*cache);
+  std::set<std::string> groups_used;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) {
+    auto key = facade.add("key", "value" + std::to_string(i));
+    REQUIRE_MESSAGE(key.ok(), key.status().to_string());
+    CHECK(key->front() == '@');
+    groups_used.insert(cache->group_of(key.value()));
+    keys.push_back(key.value());
+  }
+  CHECK(groups_used.size() == 2);
+  for (int i = 0; i < 40; ++i) CHECK(facade.get(keys[i], "key").value() == "value" + std::to_string(i));
+  REQUIRE(facade.put(keys[0], "user", "alice").ok());
+  auto map = facade.get(keys[0]);
+  REQUIRE(map.ok());
+  CHECK(map->size() == 2);
+  CHECK(map->at("user") == "alice");
+  CHECK(facade.remove(keys[0], "key").value() == "value0");
+  CHECK(facade.get(keys[0], "key").status().code() == Errc::not_found);
+  CHECK(facade.remove(keys[1]).value().at("key") == "value1");
+  CHECK(facade.get(keys[1]).status().code() == Errc::not_found);
+}
+
+TEST_CASE("fourinone ctl cache sets, gets, removes and shows every server") {
+  CacheCluster cluster({2});
+  REQUIRE(cluster.start_all());
+  primary_address(cluster, 0, 1);
+  const std::string& config = cluster.config_path();
+  auto set = run_cli({"ctl", "--config", config, "cache", "set", "greeting", "hello", "--ttl", "60"});
+  CHECK(set.code == 0);
+  CHECK(set.out == "1\n");
+  CHECK(run_cli({"ctl", "--config", config, "cache", "get", "greeting"}).out == "hello\n");
+  auto exists = run_cli({"ctl", "--config", config, "cache", "set", "greeting", "again", "--add"});
+  CHECK(exists.code == 1);
+  CHECK(exists.err.find("exists") != std::string::npos);
+  auto wrong = run_cli({"ctl", "--config", config, "cache", "set", "greeting", "x", "--version", "5"});
+  CHECK(wrong.code == 1);
+  CHECK(wrong.err.find("bad_version") != std::string::npos);
+  CHECK(run_cli({"ctl", "--config", config, "cache", "rm", "greeting"}).out == "hello\n");
+  auto missing = run_cli({"ctl", "--config", config, "cache", "get", "greeting"});
+  CHECK(missing.code == 1);
+  CHECK(missing.err.find("not_found") != std::string::npos);
+  auto stat = run_cli({"ctl", "--config", config, "cache", "stat"});
+  CHECK(stat.code == 0);
+  CHECK(stat.out.find(" primary ") != std::string::npos);
+  CHECK(stat.out.find(" backup ") != std::string::npos);
+  CHECK(run_cli({"ctl", "--config", config, "cache", "frobnicate"}).code == 2);
+  CHECK(run_cli({"ctl", "--config", config, "cache", "get"}).code == 2);
+}
+
+TEST_CASE("a cache server not listed in any CACHEGROUP refuses to start, naming the config") {
+  CacheCluster cluster({1});
+  REQUIRE(cluster.start_park());
+  auto r = run_cli({"cache", "--config", cluster.config_path(), "--server", "127.0.0.1:1"}, "", 20s);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("no CACHEGROUP row lists 127.0.0.1:1") != std::string::npos);
+}
