@@ -58,7 +58,12 @@ CacheClient::~CacheClient() {
         (void)address;
         for (auto& call : pool.queued) call.done(Status(Errc::cancelled, "the cache client is closing"));
         pool.queued.clear();
-        for (auto& conn : pool.conns) conn->close();  // fails their pending calls
+        auto conns = std::move(pool.conns);  // their close handlers would edit pool.conns
+        pool.conns.clear();
+        for (auto& conn : conns) {
+          conn->set_close_handler(nullptr);
+          conn->close();  // fails their pending calls
+        }
       }
       pools_.clear();
       closed.set_value();
@@ -252,6 +257,10 @@ void CacheClient::connect_pool(const std::string& address) {
 }
 
 void CacheClient::on_answer(Call call, const std::string& address, Result<std::string> answer) {
+  if (closing_) {
+    call.done(Status(Errc::cancelled, "the cache client is closing"));
+    return;
+  }
   if (!answer.ok()) {
     if (answer.status().code() == Errc::timeout) {
       call.done(answer.status());

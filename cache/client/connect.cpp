@@ -1,4 +1,6 @@
 // Cache::connect and CacheOptions::from_config: the public entry points of the cache client.
+#include <algorithm>
+
 #include "cache/cache_config.hpp"
 #include "cache/client/cache_client.hpp"
 
@@ -13,6 +15,9 @@ Result<CacheOptions> CacheOptions::from_config(const Config& config) {
   o.max_key = settings->max_key;
   o.max_value = settings->max_value;
   o.try_keys = settings->try_keys;
+  // A call must outlive a failover: the backup takes over once the dead primary's session
+  // expires, so give each call that long and as much again.
+  o.call_timeout = std::max(o.call_timeout, 2 * config.park.session_timeout + std::chrono::seconds(1));
   return o;
 }
 

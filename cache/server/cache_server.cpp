@@ -74,11 +74,7 @@ void CacheServer::stop() {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     sweep_timer_.cancel();
-    for (auto& [member, link] : links_) {
-      (void)member;
-      if (link->conn) link->conn->close();
-    }
-    links_.clear();
+    close_links();
     rpc_->stop();
     io_.stop();
   });

@@ -92,8 +92,10 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   void send_full_copy(Link& link);
   void flush_links();
   void link_failed(const std::string& member, std::uint64_t generation, const Status& why);
+  void defer_link_failed(const std::string& member, std::uint64_t generation, const Status& why);
   void finish_shrink(const std::string& member, bool done);
   void step_down(const std::string& why);
+  void close_links();
   void sweep();
 
   std::int64_t now_ms() const;

@@ -242,7 +242,19 @@ void GroupControl::decide() {
   if (!record_node.ok() && record_node.status().code() != Errc::not_found) return;
 
   if (!record_node.ok()) {
-    // A new group: the first to create the record leads it.
+    // A new group: the first to create the record leads it. The first server of the group's
+    // list is the preferred primary (as in the original): the others give it a head start of
+    // one recheck period per place in the list.
+    const GroupLayout* group = layout_.find_group(options_.group);
+    std::size_t place = 0;
+    if (group != nullptr) {
+      for (std::size_t i = 0; i < group->servers.size(); ++i) {
+        if (group->servers[i] == options_.self) place = i;
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!group_absent_since_) group_absent_since_ = now;
+    if (place > 0 && now - *group_absent_since_ < options_.recheck * static_cast<int>(2 * place)) return;
     GroupRecord first{1, self_, {self_}};
     auto created = park_->create(domains_.groups, options_.group, encode_group_record(first));
     if (created.ok()) {

@@ -115,7 +115,7 @@ class GroupControl {
   std::string registered_role_;
   std::uint64_t registered_epoch_ = 0;
   std::uint64_t synced_epoch_ = 0;       // as reported by the server
-  bool recheck_pending_ = false;
+  std::optional<std::chrono::steady_clock::time_point> group_absent_since_;  // no group record yet
   bool stopped_ = false;
 };
 

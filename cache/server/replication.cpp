@@ -74,7 +74,7 @@ void CacheServer::flush_links() {
                        auto it = links_.find(m);
                        if (it == links_.end() || it->second->generation != generation) return;  // already handled
                        if (!s.ok()) {
-                         link_failed(m, generation, s);
+                         defer_link_failed(m, generation, s);
                          return;
                        }
                        for (auto pid : ids) {
@@ -133,7 +133,7 @@ void CacheServer::open_link(const std::string& member) {
                              Link& link = *it->second;
                              link.conn = conn.value();
                              link.conn->set_close_handler([this, member, generation](const Status& why) {
-                               link_failed(member, generation, why);
+                               defer_link_failed(member, generation, why);
                              });
                              send_full_copy(link);
                            });
@@ -157,7 +157,7 @@ void CacheServer::send_full_copy(Link& link) {
       auto it = links_.find(member);
       if (it == links_.end() || it->second->generation != generation) return;
       if (!s.ok()) {
-        link_failed(member, generation, s);
+        defer_link_failed(member, generation, s);
         return;
       }
       if (last) {
@@ -199,6 +199,12 @@ void CacheServer::send_full_copy(Link& link) {
   end.epoch = epoch_;
   link.conn->call(core::encode(end), deadline, on_answer(true));
   spdlog::info("cache {}: sent a full copy of {} keys to {}", self_, keys, member);
+}
+
+// A call on a closed connection fails inside call() itself, and a closing connection fails
+// its calls from inside close(): never change links_ from there, do it on the next turn.
+void CacheServer::defer_link_failed(const std::string& member, std::uint64_t generation, const Status& why) {
+  boost::asio::post(io_, [this, member, generation, why] { link_failed(member, generation, why); });
 }
 
 void CacheServer::link_failed(const std::string& member, std::uint64_t generation, const Status& why) {
@@ -246,6 +252,20 @@ void CacheServer::finish_shrink(const std::string& member, bool done) {
   }
 }
 
+// Closing a connection fails its pending calls, whose callbacks look links up: take the
+// links out of the map first, so nothing walks or changes it meanwhile.
+void CacheServer::close_links() {
+  auto links = std::move(links_);
+  links_.clear();
+  for (auto& [member, link] : links) {
+    (void)member;
+    if (link->conn) {
+      link->conn->set_close_handler(nullptr);
+      link->conn->close();
+    }
+  }
+}
+
 // --- roles ----------------------------------------------------------------------------------
 
 void CacheServer::become(Role role, std::uint64_t epoch, const std::string& primary) {
@@ -279,14 +299,7 @@ void CacheServer::step_down(const std::string& why) {
   }
   pending_.clear();
   shrinks_.clear();
-  for (auto& [member, link] : links_) {
-    (void)member;
-    if (link->conn) {
-      link->conn->set_close_handler(nullptr);
-      link->conn->close();
-    }
-  }
-  links_.clear();
+  close_links();
   members_.clear();
   control_->poke();
 }

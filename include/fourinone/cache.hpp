@@ -40,7 +40,9 @@ inline constexpr std::size_t kDefaultCacheMaxValue = 1u << 20;
 struct CacheOptions {
   ParkOptions park;                               // where the layout and the groups are found
   std::string service = "fourinone.cache";        // CACHE/SERVICE: the park domains' prefix
-  std::chrono::milliseconds call_timeout{5000};   // deadline of each call, retries included
+  // Deadline of each call, retries included. from_config makes it at least twice the park's
+  // SESSIONTIMEOUT plus 1 s, so a call outlives a primary's failover.
+  std::chrono::milliseconds call_timeout{5000};
   std::size_t max_key = kDefaultCacheMaxKey;      // CACHE/MAXKEY
   std::size_t max_value = kDefaultCacheMaxValue;  // CACHE/MAXVALUE
   std::size_t connections_per_server = 1;         // requests are spread over this many sockets
