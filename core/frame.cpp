@@ -62,4 +62,17 @@ std::string make_frame(FrameType type, std::uint64_t id, std::string_view body) 
   return frame;
 }
 
+std::string frame_buffer(std::size_t body_size_hint) {
+  std::string frame;
+  frame.reserve(kFrameHeaderSize + body_size_hint);
+  frame.resize(kFrameHeaderSize);
+  return frame;
+}
+
+void seal_frame(std::string& frame, FrameType type, std::uint64_t id) {
+  encode_header(FrameHeader{kFrameMagic, kProtocolVersion, type, id,
+                            static_cast<std::uint32_t>(frame.size() - kFrameHeaderSize)},
+                frame.data());
+}
+
 }  // namespace fourinone::core

@@ -50,6 +50,14 @@ Status check_header(const FrameHeader& header, std::uint32_t max_frame);
 // A whole frame (header + body) as one string, ready to write.
 std::string make_frame(FrameType type, std::uint64_t id, std::string_view body);
 
+// Building a frame in place, so a body is encoded once and never copied: start with
+// frame_buffer() (kFrameHeaderSize placeholder bytes), append the body, then seal_frame()
+// writes the header for the body that follows it.
+std::string frame_buffer(std::size_t body_size_hint = 0);
+void seal_frame(std::string& frame, FrameType type, std::uint64_t id);
+// The body length of a buffer from frame_buffer().
+inline std::size_t frame_body_size(const std::string& frame) { return frame.size() - kFrameHeaderSize; }
+
 // --- handshake bodies (cereal, WireArchive) ----------------------------------------------
 struct HelloRequest {
   std::uint64_t client_id = 0;

@@ -176,6 +176,17 @@ void RpcClient::call(std::string_view body, Clock::time_point deadline, Response
   socket_->send(make_frame(FrameType::request, id, body));
 }
 
+void RpcClient::call_frame(std::string frame, Clock::time_point deadline, ResponseHandler handler) {
+  if (!is_open()) {
+    handler(Status(Errc::unavailable, "not connected"));
+    return;
+  }
+  std::uint64_t id = next_id_++;
+  pending_.emplace(id, Pending{deadline, std::move(handler)});
+  seal_frame(frame, FrameType::request, id);
+  socket_->send(std::move(frame));
+}
+
 void RpcClient::sweep_deadlines() {
   auto now = Clock::now();
   for (auto it = pending_.begin(); it != pending_.end();) {

@@ -48,6 +48,8 @@ class RpcClient : public std::enable_shared_from_this<RpcClient> {
   explicit RpcClient(asio::io_context& io, RpcClientOptions options);
 
   void call(std::string_view body, Clock::time_point deadline, ResponseHandler handler);
+  // The same for a body built in place after frame_buffer() (core/frame.hpp): no copy.
+  void call_frame(std::string frame, Clock::time_point deadline, ResponseHandler handler);
   void set_push_handler(PushHandler handler) { on_push_ = std::move(handler); }
   // Called once when an established connection ends.
   void set_close_handler(CloseHandler handler) { on_close_ = std::move(handler); }

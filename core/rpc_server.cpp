@@ -130,6 +130,15 @@ void RpcConnection::reply(std::uint64_t id, std::string_view body) {
   socket_->send(make_frame(FrameType::response, id, body));
 }
 
+void RpcConnection::reply_frame(std::uint64_t id, std::string frame) {
+  if (frame_body_size(frame) > socket_->max_frame()) {
+    reply(id, std::string_view(frame).substr(kFrameHeaderSize));  // the same clear error
+    return;
+  }
+  seal_frame(frame, FrameType::response, id);
+  socket_->send(std::move(frame));
+}
+
 void RpcConnection::push(std::uint64_t stream, std::string_view body) {
   socket_->send(make_frame(FrameType::push, stream, body));
 }

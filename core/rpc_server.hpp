@@ -48,6 +48,8 @@ class RpcConnection : public std::enable_shared_from_this<RpcConnection> {
 
   // Call on the server's io thread only.
   void reply(std::uint64_t id, std::string_view body);
+  // The same for a body built in place after frame_buffer() (core/frame.hpp): no copy.
+  void reply_frame(std::uint64_t id, std::string frame);
   void push(std::uint64_t stream, std::string_view body);
   void close(const Status& why);
   // Error frame for request `id` (0: the whole connection), then close: for garbage input.

@@ -203,8 +203,9 @@ void CacheClient::send(Call call) {
   }
   auto conn = pool.conns[pool.next++ % pool.conns.size()];
   auto deadline = call.deadline;
-  std::string body = core::encode(call.request);
-  conn->call(body, deadline, [this, c = std::move(call), address](Result<std::string> answer) mutable {
+  std::string frame = core::frame_buffer(32 + call.request.item.key.size() + call.request.item.value.size());
+  core::encode_into(frame, call.request);
+  conn->call_frame(std::move(frame), deadline, [this, c = std::move(call), address](Result<std::string> answer) mutable {
     on_answer(std::move(c), address, std::move(answer));
   });
 }

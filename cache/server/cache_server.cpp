@@ -35,7 +35,7 @@ CacheServer::CacheServer(CacheServerOptions options, CacheSettings settings, std
       self_(options_.self.to_string()),
       signals_(io_),
       sweep_timer_(io_),
-      store_(settings_.max_memory) {
+      store_(settings_.max_memory, CacheStore::Recency::second_chance) {
   core::RpcServerOptions rpc;
   rpc.server_id = self_;
   rpc.users = options_.config.park.users;
@@ -203,17 +203,26 @@ void CacheServer::handle_client(const core::RpcConnectionPtr& connection, std::u
     return;
   }
 
+  if (op == proto::Op::get) {
+    answer_get(connection, id, request.item);
+    return;
+  }
   proto::Response response;
   response.layout_version = layout_.version;
-  std::vector<proto::Item> changes;
+  Changes changes;
   switch (op) {
-    case proto::Op::get:
-      do_get(request.item, response.item);
-      break;
     case proto::Op::set:
-    case proto::Op::remove:
+    case proto::Op::remove: {
       do_write(op, request.item, response.item, changes);
-      break;
+      // A stale_layout is the whole answer, so the client refreshes its layout.
+      const std::uint8_t code =
+          response.item.code == static_cast<std::uint8_t>(Errc::stale_layout) ? response.item.code : 0;
+      std::string frame = core::frame_buffer(64 + response.item.value.size());
+      proto::append_single_response(frame, code, {}, layout_.version, response.item.code, response.item.value,
+                                    response.item.version, response.item.ttl_ms);
+      answer_after_replication(connection, id, std::move(frame), changes);
+      return;
+    }
     case proto::Op::multi_get:
       response.items.resize(request.items.size());
       for (std::size_t i = 0; i < request.items.size(); ++i) do_get(request.items[i], response.items[i]);
@@ -228,12 +237,32 @@ void CacheServer::handle_client(const core::RpcConnectionPtr& connection, std::u
       connection->fail(id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
       return;
   }
-  // A stale_layout on a single-key op is the whole answer, so the client refreshes.
-  if (op != proto::Op::multi_get && op != proto::Op::multi_set &&
-      response.item.code == static_cast<std::uint8_t>(Errc::stale_layout)) {
-    response.code = response.item.code;
+  std::string frame = core::frame_buffer();
+  core::encode_into(frame, response);
+  answer_after_replication(connection, id, std::move(frame), changes);
+}
+
+void CacheServer::answer_get(const core::RpcConnectionPtr& connection, std::uint64_t id, const proto::Item& item) {
+  std::string frame;
+  if (Status s = check_key(item.key); !s.ok()) {
+    const auto code = static_cast<std::uint8_t>(s.code());
+    frame = core::frame_buffer(64 + s.message().size());
+    proto::append_single_response(frame, code == static_cast<std::uint8_t>(Errc::stale_layout) ? code : 0, {},
+                                  layout_.version, code, s.message(), 0, 0);
+  } else {
+    const std::int64_t now = now_ms();
+    const StoredValue* found = store_.peek(item.key, now);
+    if (found == nullptr) {
+      frame = core::frame_buffer(64);
+      proto::append_single_response(frame, 0, {}, layout_.version, static_cast<std::uint8_t>(Errc::not_found), {}, 0,
+                                    0);
+    } else {
+      frame = core::frame_buffer(64 + found->value.size());
+      proto::append_single_response(frame, 0, {}, layout_.version, 0, found->value, found->version,
+                                    ttl_left(*found, now));
+    }
   }
-  answer_after_replication(connection, id, response, changes);
+  connection->reply_frame(id, std::move(frame));
 }
 
 void CacheServer::do_get(const proto::Item& item, proto::ItemResult& out) {
@@ -254,8 +283,7 @@ void CacheServer::do_get(const proto::Item& item, proto::ItemResult& out) {
   out.ttl_ms = ttl_left(*found, now);
 }
 
-void CacheServer::do_write(proto::Op op, const proto::Item& item, proto::ItemResult& out,
-                           std::vector<proto::Item>& changes) {
+void CacheServer::do_write(proto::Op op, const proto::Item& item, proto::ItemResult& out, Changes& changes) {
   Status s = check_key(item.key);
   if (s.ok() && item.value.size() > settings_.max_value) {
     s = Status(Errc::too_large, "value of " + std::to_string(item.value.size()) + " bytes; the limit is " +
@@ -271,8 +299,6 @@ void CacheServer::do_write(proto::Op op, const proto::Item& item, proto::ItemRes
     return;
   }
   const std::int64_t now = now_ms();
-  proto::Item change;
-  change.key = item.key;
   if (op == proto::Op::remove) {
     auto removed = store_.remove(item.key, item.version, now);
     if (!removed.ok()) {
@@ -282,22 +308,20 @@ void CacheServer::do_write(proto::Op op, const proto::Item& item, proto::ItemRes
     }
     out.value = std::move(removed->value);
     out.version = removed->version;
-    change.mode = proto::kItemRemove;
+    proto::append_item(changes.bytes, item.key, {}, proto::kItemRemove, 0, 0);
   } else {
-    auto stored = store_.set(item.key, item.value, static_cast<SetMode>(item.mode), item.version, item.ttl_ms, now);
-    if (!stored.ok()) {
-      set_error(out, stored.status());
-      out.value = stored.status().message();
+    auto version = store_.put(item.key, item.value, static_cast<SetMode>(item.mode), item.version, item.ttl_ms, now);
+    if (!version.ok()) {
+      set_error(out, version.status());
+      out.value = version.status().message();
       return;
     }
-    out.version = stored->version;
+    out.version = version.value();
     out.ttl_ms = item.ttl_ms;
-    change.value = item.value;
-    change.version = stored->version;
-    change.ttl_ms = item.ttl_ms;
+    proto::append_item(changes.bytes, item.key, item.value, 0, version.value(), item.ttl_ms);
   }
   out.code = 0;
-  changes.push_back(std::move(change));
+  ++changes.count;
 }
 
 void CacheServer::fill_stats(proto::Response& response) {

@@ -27,6 +27,7 @@
 
 #include "cache/cache_config.hpp"
 #include "cache/protocol/messages.hpp"
+#include "cache/protocol/views.hpp"
 #include "cache/routing/layout.hpp"
 #include "cache/server/group_control.hpp"
 #include "cache/store/cache_store.hpp"
@@ -60,8 +61,13 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   struct PendingWrite {
     core::RpcConnectionPtr connection;
     std::uint64_t request_id = 0;
-    std::string reply;     // encoded Response, sent once `waiting` reaches 0
+    std::string reply;     // the answer's frame (core::frame_buffer), sent once `waiting` is 0
     int waiting = 0;
+  };
+  // The replicated form of a request's writes: encoded proto::Items, in apply order.
+  struct Changes {
+    std::string bytes;
+    std::size_t count = 0;
   };
 
   CacheServer(CacheServerOptions options, CacheSettings settings, std::string group);
@@ -78,10 +84,13 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   // Checks a client's key: empty, too long, control characters, wrong group. OK or the error.
   Status check_key(std::string_view key) const;
   void do_get(const proto::Item& item, proto::ItemResult& out);
+  // The single-key get, answered from the store's bytes without an intermediate copy.
+  void answer_get(const core::RpcConnectionPtr& connection, std::uint64_t id, const proto::Item& item);
   // Applies one client write; on success appends its replicated form to `changes`.
-  void do_write(proto::Op op, const proto::Item& item, proto::ItemResult& out, std::vector<proto::Item>& changes);
-  void answer_after_replication(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Response& response,
-                                std::vector<proto::Item>& changes);
+  void do_write(proto::Op op, const proto::Item& item, proto::ItemResult& out, Changes& changes);
+  // Sends `frame` (a sealed-later answer) once every backup has `changes`.
+  void answer_after_replication(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string frame,
+                                const Changes& changes);
   void ack_one(std::uint64_t pending_id);
   void reply_status(const core::RpcConnectionPtr& connection, std::uint64_t id, const Status& s);
   void fill_stats(proto::Response& response);
@@ -142,7 +151,8 @@ struct CacheServer::Link {
   std::uint64_t generation = 0;  // tells this link's callbacks from a former link's
   State state = State::connecting;
   std::shared_ptr<core::RpcClient> conn;
-  std::vector<proto::Item> outbox;        // changes of this io turn, not sent yet
+  std::string outbox;                     // encoded changes of this io turn, not sent yet
+  std::size_t outbox_count = 0;           // how many changes `outbox` holds
   std::vector<std::uint64_t> outbox_ids;  // pending writes those changes belong to
   std::multiset<std::uint64_t> unacked;   // pending writes sent here and not yet confirmed
 };

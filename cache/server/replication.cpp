@@ -17,10 +17,9 @@ constexpr auto kLinkCallTimeout = std::chrono::seconds(10);
 // --- the primary: answering writes ------------------------------------------------------------
 
 void CacheServer::answer_after_replication(const core::RpcConnectionPtr& connection, std::uint64_t id,
-                                           proto::Response& response, std::vector<proto::Item>& changes) {
+                                           std::string frame, const Changes& changes) {
   int waiting = 0;
-  std::uint64_t pending_id = 0;
-  if (!changes.empty()) {
+  if (changes.count != 0) {
     for (auto& [member, link] : links_) {
       (void)member;
       if (link->state != Link::State::connecting) ++waiting;
@@ -28,13 +27,13 @@ void CacheServer::answer_after_replication(const core::RpcConnectionPtr& connect
     waiting += static_cast<int>(shrinks_.size());
   }
   if (waiting == 0) {
-    // No backup: the change is queued for links still connecting (their full copy will
-    // include it anyway, since the copy is taken later on this same thread).
-    connection->reply(id, core::encode(response));
+    // No backup: the change is in the store, and links still connecting will get it with
+    // their full copy (taken later on this same thread).
+    connection->reply_frame(id, std::move(frame));
     return;
   }
-  pending_id = next_pending_++;
-  pending_.emplace(pending_id, PendingWrite{connection, id, core::encode(response), waiting});
+  const std::uint64_t pending_id = next_pending_++;
+  pending_.emplace(pending_id, PendingWrite{connection, id, std::move(frame), waiting});
   for (auto& [member, waiters] : shrinks_) {
     (void)member;
     waiters.push_back(pending_id);
@@ -42,7 +41,8 @@ void CacheServer::answer_after_replication(const core::RpcConnectionPtr& connect
   for (auto& [member, link] : links_) {
     (void)member;
     if (link->state == Link::State::connecting) continue;
-    for (auto& change : changes) link->outbox.push_back(change);
+    link->outbox += changes.bytes;
+    link->outbox_count += changes.count;
     link->outbox_ids.push_back(pending_id);
   }
   if (!flush_posted_) {
@@ -55,17 +55,17 @@ void CacheServer::answer_after_replication(const core::RpcConnectionPtr& connect
 void CacheServer::flush_links() {
   flush_posted_ = false;
   for (auto& [member, link] : links_) {
-    if (link->outbox.empty() || !link->conn) continue;
-    proto::Request request;
-    request.op = static_cast<std::uint8_t>(proto::Op::replicate);
-    request.epoch = epoch_;
-    request.items = std::move(link->outbox);
+    if (link->outbox_count == 0 || !link->conn) continue;
+    std::string frame = core::frame_buffer(64 + link->outbox.size());
+    proto::append_batch_request_head(frame, proto::Op::replicate, 0, epoch_, link->outbox_count);
+    frame += link->outbox;
     link->outbox.clear();
+    link->outbox_count = 0;
     std::vector<std::uint64_t> ids = std::move(link->outbox_ids);
     link->outbox_ids.clear();
     for (auto pid : ids) link->unacked.insert(pid);
     const std::uint64_t generation = link->generation;
-    link->conn->call(core::encode(request), std::chrono::steady_clock::now() + kLinkCallTimeout,
+    link->conn->call_frame(std::move(frame), std::chrono::steady_clock::now() + kLinkCallTimeout,
                      [this, m = member, generation, ids = std::move(ids)](Result<std::string> body) {
                        Status s = body.status();
                        proto::Response response;
@@ -90,7 +90,9 @@ void CacheServer::ack_one(std::uint64_t pending_id) {
   auto it = pending_.find(pending_id);
   if (it == pending_.end()) return;
   if (--it->second.waiting > 0) return;
-  if (it->second.connection->is_open()) it->second.connection->reply(it->second.request_id, it->second.reply);
+  if (it->second.connection->is_open()) {
+    it->second.connection->reply_frame(it->second.request_id, std::move(it->second.reply));
+  }
   pending_.erase(it);
 }
 
@@ -144,6 +146,7 @@ void CacheServer::open_link(const std::string& member) {
 void CacheServer::send_full_copy(Link& link) {
   link.state = Link::State::syncing;
   link.outbox.clear();  // changes queued while connecting are in the copy
+  link.outbox_count = 0;
   link.outbox_ids.clear();
   const std::string member = link.member;
   const std::uint64_t generation = link.generation;

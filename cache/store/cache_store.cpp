@@ -53,9 +53,15 @@ Status bad_version(std::uint64_t expected, std::uint64_t actual) {
 
 }  // namespace
 
-CacheStore::CacheStore(std::uint64_t max_bytes) : max_bytes_(max_bytes) {}
+CacheStore::CacheStore(std::uint64_t max_bytes, Recency recency) : max_bytes_(max_bytes), recency_(recency) {}
 
 std::optional<StoredValue> CacheStore::get(std::string_view key, std::int64_t now_ms) {
+  const StoredValue* found = peek(key, now_ms);
+  if (found == nullptr) return std::nullopt;
+  return *found;
+}
+
+const StoredValue* CacheStore::peek(std::string_view key, std::int64_t now_ms) {
   Slot* slot = find_slot(key);
   if (slot != nullptr && is_expired(slot->second.stored, now_ms)) {
     erase(slot);
@@ -64,15 +70,30 @@ std::optional<StoredValue> CacheStore::get(std::string_view key, std::int64_t no
   }
   if (slot == nullptr) {
     ++misses_;
-    return std::nullopt;
+    return nullptr;
   }
   ++hits_;
-  touch(slot);
-  return slot->second.stored;
+  touch_read(slot);
+  return &slot->second.stored;
 }
 
 Result<StoredValue> CacheStore::set(std::string_view key, std::string_view value, SetMode mode,
                                     std::uint64_t expected_version, std::int64_t ttl_ms, std::int64_t now_ms) {
+  auto slot = write(key, value, mode, expected_version, ttl_ms, now_ms);
+  if (!slot.ok()) return slot.status();
+  return slot.value()->second.stored;
+}
+
+Result<std::uint64_t> CacheStore::put(std::string_view key, std::string_view value, SetMode mode,
+                                      std::uint64_t expected_version, std::int64_t ttl_ms, std::int64_t now_ms) {
+  auto slot = write(key, value, mode, expected_version, ttl_ms, now_ms);
+  if (!slot.ok()) return slot.status();
+  return slot.value()->second.stored.version;
+}
+
+Result<CacheStore::Slot*> CacheStore::write(std::string_view key, std::string_view value, SetMode mode,
+                                            std::uint64_t expected_version, std::int64_t ttl_ms,
+                                            std::int64_t now_ms) {
   // First, so that a refused entry leaves the store exactly as it was (not even a lazy expiry).
   const std::uint64_t incoming = charge_of(key.size(), value.size());
   if (incoming > max_bytes_) return too_large(key.size(), value.size(), max_bytes_);
@@ -115,7 +136,7 @@ Result<StoredValue> CacheStore::set(std::string_view key, std::string_view value
     stored.value.assign(value.data(), value.size());
     stored.version = live ? stored.version + 1 : 1;  // an expired entry's history is gone
     stored.expires_ms = expires_ms;
-    return stored;
+    return slot;
   }
 
   make_room(incoming, 0, nullptr);
@@ -126,7 +147,7 @@ Result<StoredValue> CacheStore::set(std::string_view key, std::string_view value
   fresh->second.stored.expires_ms = expires_ms;
   link_newest(fresh);
   bytes_ += incoming;
-  return fresh->second.stored;
+  return fresh;
 }
 
 Result<StoredValue> CacheStore::remove(std::string_view key, std::uint64_t expected_version, std::int64_t now_ms) {
@@ -253,7 +274,16 @@ void CacheStore::unlink(Slot* slot) {
   e.newer = e.older = nullptr;
 }
 
+void CacheStore::touch_read(Slot* slot) {
+  if (recency_ == Recency::second_chance) {
+    slot->second.referenced = true;
+    return;
+  }
+  touch(slot);
+}
+
 void CacheStore::touch(Slot* slot) {
+  slot->second.referenced = false;
   if (slot == newest_) return;
   unlink(slot);
   link_newest(slot);
@@ -274,6 +304,13 @@ void CacheStore::make_room(std::uint64_t incoming, std::uint64_t outgoing, const
                    static_cast<unsigned long long>(bytes_), static_cast<unsigned long long>(incoming),
                    static_cast<unsigned long long>(max_bytes_));
       std::abort();
+    }
+    if (victim->second.referenced) {
+      // Read since it last moved: one more round at the newest end. Each entry is spared
+      // at most once per pass, so this ends.
+      victim->second.referenced = false;
+      touch(victim);
+      continue;
     }
     erase(victim);
     ++evictions_;

@@ -55,17 +55,34 @@ struct StoreStats {
 
 class CacheStore {
  public:
-  explicit CacheStore(std::uint64_t max_bytes);
+  // How a read counts for eviction.
+  //  exact:         a read moves the entry to the most-recently-used end (strict LRU).
+  //  second_chance: a read only marks the entry; eviction gives a marked entry one more
+  //                 round (moves it to the newest end, unmarked) and takes the next one
+  //                 (CLOCK, as memcached's active bit). Moving an entry on every read writes
+  //                 to its neighbours' nodes, random memory on every hit; marking touches
+  //                 only the entry just read.
+  // Writes always move the entry to the newest end.
+  enum class Recency : std::uint8_t { exact, second_chance };
+  explicit CacheStore(std::uint64_t max_bytes, Recency recency = Recency::exact);
 
   // The value, or nullopt when absent or expired (counts a hit or a miss; a hit makes the
   // entry most recently used).
   std::optional<StoredValue> get(std::string_view key, std::int64_t now_ms);
+
+  // The same as get() without copying the value: the pointer stays valid until the next
+  // call that changes the store.
+  const StoredValue* peek(std::string_view key, std::int64_t now_ms);
 
   // Writes per mode. ttl_ms > 0 sets expires_ms = now_ms + ttl_ms; 0 means no TTL.
   // Returns the stored entry (its new version). Errors: exists (add), not_found (replace,
   // cas), bad_version (cas), too_large (entry above max_bytes).
   Result<StoredValue> set(std::string_view key, std::string_view value, SetMode mode,
                           std::uint64_t expected_version, std::int64_t ttl_ms, std::int64_t now_ms);
+
+  // set() without copying the stored entry out: returns the new version.
+  Result<std::uint64_t> put(std::string_view key, std::string_view value, SetMode mode,
+                            std::uint64_t expected_version, std::int64_t ttl_ms, std::int64_t now_ms);
 
   // Removes; expected_version 0 means any. Returns the removed entry.
   // Errors: not_found, bad_version.
@@ -110,12 +127,17 @@ class CacheStore {
     StoredValue stored;
     Slot* newer = nullptr;  // toward newest_ (more recently used)
     Slot* older = nullptr;  // toward oldest_ (the next to evict)
+    bool referenced = false;  // read since it last moved (Recency::second_chance)
   };
 
   Slot* find_slot(std::string_view key);
   void link_newest(Slot* slot);
   void unlink(Slot* slot);
   void touch(Slot* slot);
+  // A read's touch, per recency_.
+  void touch_read(Slot* slot);
+  Result<Slot*> write(std::string_view key, std::string_view value, SetMode mode, std::uint64_t expected_version,
+                      std::int64_t ttl_ms, std::int64_t now_ms);
   void erase(Slot* slot);
   // Evicts least-recently-used entries other than `keep` until bytes_ - outgoing + incoming
   // fits in max_bytes_. REQUIRES: incoming <= max_bytes_; `keep` (if any) is charged outgoing.
@@ -126,6 +148,7 @@ class CacheStore {
   Slot* oldest_ = nullptr;
   Slot* sweep_cursor_ = nullptr;  // where sweep_expired() goes on; null: at newest_
   std::uint64_t max_bytes_;
+  Recency recency_;
   std::uint64_t bytes_ = 0;  // charged bytes of every stored entry, expired or not
   std::uint64_t evictions_ = 0;
   std::uint64_t expired_ = 0;

@@ -867,3 +867,27 @@ TEST_CASE("the model test notices a store that differs from the model") {
 }
 
 }  // TEST_SUITE("cache store")
+
+TEST_CASE("with second-chance recency a read entry survives one eviction round and the next oldest goes") {
+  using fourinone::cache::CacheStore;
+  using fourinone::cache::SetMode;
+  // Room for exactly three entries of key "kN" (2 bytes) and a 10-byte value.
+  const std::uint64_t entry = 2 + 10 + fourinone::cache::kEntryOverhead;
+  CacheStore store(3 * entry, CacheStore::Recency::second_chance);
+  const std::string value(10, 'v');
+  REQUIRE(store.set("k1", value, SetMode::set, 0, 0, 1).ok());
+  REQUIRE(store.set("k2", value, SetMode::set, 0, 0, 1).ok());
+  REQUIRE(store.set("k3", value, SetMode::set, 0, 0, 1).ok());
+  REQUIRE(store.peek("k1", 1) != nullptr);  // marks k1, the oldest
+  REQUIRE(store.set("k4", value, SetMode::set, 0, 0, 1).ok());
+  CHECK(store.peek("k2", 1) == nullptr);  // k1 was spared, k2 went
+  CHECK(store.stats().evictions == 1);
+  // Oldest to newest now: k3, k1 (spared, unmarked), k4. Reading k3 spares it next time.
+  REQUIRE(store.peek("k3", 1) != nullptr);
+  REQUIRE(store.set("k5", value, SetMode::set, 0, 0, 1).ok());
+  CHECK(store.stats().evictions == 2);
+  CHECK(store.peek("k1", 1) == nullptr);  // k3 was spared; k1, unmarked since its move, went
+  CHECK(store.peek("k3", 1) != nullptr);
+  CHECK(store.peek("k4", 1) != nullptr);
+  CHECK(store.peek("k5", 1) != nullptr);
+}
