@@ -2,7 +2,7 @@
 // memcached or our cache, through bench/cache/target.hpp; bench/cache.sh starts the three
 // systems and runs this once per (system, op, depth).
 //
-//   cache_bench --system redis|memcached|fourinone (--server HOST:PORT | --config FILE)
+//   cache_bench --system redis|memcached|fourinone|fourinone-wire (--server HOST:PORT | --config FILE)
 //               [--ops get|set] [--depth 1] [--connections 50] [--value-size 100]
 //               [--keys 100000] [--seconds 5] [--warmup 1] [--threads 1] [--preload]
 //
@@ -65,7 +65,7 @@ struct Options {
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "cache_bench: " << why << "\n"
-            << "usage: cache_bench --system redis|memcached|fourinone (--server HOST:PORT | --config FILE)\n"
+            << "usage: cache_bench --system redis|memcached|fourinone|fourinone-wire (--server HOST:PORT | --config FILE)\n"
             << "  [--ops get|set] [--depth 1] [--connections 50] [--value-size 100] [--keys 100000]\n"
             << "  [--seconds 5] [--warmup 1] [--threads 1] [--preload]\n";
   std::exit(2);
@@ -124,10 +124,10 @@ Options parse_options(int argc, char** argv) {
   }
   if (o.system == "redis" || o.system == "memcached") {
     if (o.host.empty()) usage("--system " + o.system + " wants --server HOST:PORT");
-  } else if (o.system == "fourinone") {
-    if (o.config.empty()) usage("--system fourinone wants --config FILE");
+  } else if (o.system == "fourinone" || o.system == "fourinone-wire") {
+    if (o.config.empty()) usage("--system " + o.system + " wants --config FILE");
   } else {
-    usage("--system is redis, memcached or fourinone");
+    usage("--system is redis, memcached, fourinone or fourinone-wire");
   }
   if (o.seconds <= 0) usage("--seconds must be above 0");
   return o;
@@ -411,6 +411,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<Target> target;
   if (o.system == "redis") target = make_redis_target(io, o.host, o.port);
   if (o.system == "memcached") target = make_memcached_target(io, o.host, o.port);
+#ifdef CACHEBENCH_HAVE_FOURINONE
+  if (o.system == "fourinone-wire") target = make_fourinone_wire_target(io, o.config);
+#endif
   if (o.system == "fourinone") {
 #ifdef CACHEBENCH_HAVE_FOURINONE
     target = make_fourinone_target(o.config, o.connections);

@@ -71,6 +71,9 @@ std::unique_ptr<Target> make_memcached_target(boost::asio::io_context& io, const
 // config.xml at config_path; `connections` is cache_bench's --connections, so the library
 // opens as many sockets as the other targets do. nullptr, after a message on stderr, when it
 // cannot be set up. Its connections share the library's own threads, not an io_context here.
+// Our cache at the wire (wire_target.cpp): frames by hand to the one group's primary, no
+// client library; the servers' cost alone, like the two peers' targets.
+std::unique_ptr<Target> make_fourinone_wire_target(boost::asio::io_context& io, const std::string& config_path);
 std::unique_ptr<Target> make_fourinone_target(const std::string& config_path, int connections);
 
 }  // namespace cachebench

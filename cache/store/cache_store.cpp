@@ -55,6 +55,8 @@ Status bad_version(std::uint64_t expected, std::uint64_t actual) {
 
 CacheStore::CacheStore(std::uint64_t max_bytes, Recency recency) : max_bytes_(max_bytes), recency_(recency) {}
 
+CacheStore::~CacheStore() { clear(); }
+
 std::optional<StoredValue> CacheStore::get(std::string_view key, std::int64_t now_ms) {
   const StoredValue* found = peek(key, now_ms);
   if (found == nullptr) return std::nullopt;
@@ -140,8 +142,9 @@ Result<CacheStore::Slot*> CacheStore::write(std::string_view key, std::string_vi
   }
 
   make_room(incoming, 0, nullptr);
-  auto [it, inserted] = map_.try_emplace(std::string(key));
-  Slot* fresh = &*it;
+  Slot* fresh = new Slot(std::string(key), Entry{});
+  fresh->second.hash = SlotIndex<Slot, KeyOf>::hash(key);
+  index_.insert(fresh, fresh->second.hash);
   fresh->second.stored.value.assign(value.data(), value.size());
   fresh->second.stored.version = 1;
   fresh->second.stored.expires_ms = expires_ms;
@@ -161,11 +164,13 @@ Result<StoredValue> CacheStore::remove(std::string_view key, std::uint64_t expec
   if (expected_version != 0 && slot->second.stored.version != expected_version) {
     return bad_version(expected_version, slot->second.stored.version);
   }
-  // Extract rather than erase, so the value moves out instead of being copied.
+  // The value moves out instead of being copied.
   unlink(slot);
   bytes_ -= charge_of(slot->first.size(), slot->second.stored.value.size());
-  auto node = map_.extract(map_.find(std::string_view(slot->first)));
-  return std::move(node.mapped().stored);
+  index_.erase(slot, slot->second.hash);
+  StoredValue removed = std::move(slot->second.stored);
+  delete slot;
+  return removed;
 }
 
 Status CacheStore::apply_replica(std::string_view key, const StoredValue& entry) {
@@ -184,8 +189,10 @@ Status CacheStore::apply_replica(std::string_view key, const StoredValue& entry)
     return Status();
   }
   make_room(incoming, 0, nullptr);
-  auto [it, inserted] = map_.try_emplace(std::string(key), Entry{entry, nullptr, nullptr});
-  link_newest(&*it);
+  Slot* fresh = new Slot(std::string(key), Entry{entry, nullptr, nullptr});
+  fresh->second.hash = SlotIndex<Slot, KeyOf>::hash(key);
+  index_.insert(fresh, fresh->second.hash);
+  link_newest(fresh);
   bytes_ += incoming;
   return Status();
 }
@@ -196,7 +203,7 @@ void CacheStore::apply_replica_remove(std::string_view key) {
 
 std::size_t CacheStore::sweep_expired(std::int64_t now_ms, std::size_t budget) {
   // At most one look per entry present at the start, so no entry is looked at twice per call.
-  const std::size_t looks = std::min(budget, map_.size());
+  const std::size_t looks = std::min(budget, index_.size());
   std::size_t dropped = 0;
   for (std::size_t i = 0; i < looks; ++i) {
     if (sweep_cursor_ == nullptr) sweep_cursor_ = newest_;  // wrap around
@@ -232,14 +239,19 @@ std::size_t CacheStore::remove_if(const std::function<bool(const std::string& ke
 
 void CacheStore::clear() {
   // The counters (evictions, expired, hits, misses) count since start, so they stay.
-  map_.clear();
+  for (Slot* slot = oldest_; slot != nullptr;) {
+    Slot* next = slot->second.newer;
+    delete slot;
+    slot = next;
+  }
+  index_.clear();
   newest_ = oldest_ = sweep_cursor_ = nullptr;
   bytes_ = 0;
 }
 
 StoreStats CacheStore::stats() const {
   StoreStats s;
-  s.keys = map_.size();
+  s.keys = index_.size();
   s.bytes = bytes_;
   s.max_bytes = max_bytes_;
   s.evictions = evictions_;
@@ -252,8 +264,7 @@ StoreStats CacheStore::stats() const {
 // --- private ---------------------------------------------------------------------------------
 
 CacheStore::Slot* CacheStore::find_slot(std::string_view key) {
-  auto it = map_.find(key);
-  return it == map_.end() ? nullptr : &*it;
+  return index_.find(key, SlotIndex<Slot, KeyOf>::hash(key));
 }
 
 void CacheStore::link_newest(Slot* slot) {
@@ -292,7 +303,8 @@ void CacheStore::touch(Slot* slot) {
 void CacheStore::erase(Slot* slot) {
   unlink(slot);
   bytes_ -= charge_of(slot->first.size(), slot->second.stored.value.size());
-  map_.erase(map_.find(std::string_view(slot->first)));
+  index_.erase(slot, slot->second.hash);
+  delete slot;
 }
 
 void CacheStore::make_room(std::uint64_t incoming, std::uint64_t outgoing, const Slot* keep) {

@@ -17,13 +17,12 @@
 
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "cache/store/slot_index.hpp"
 #include "fourinone/error.hpp"
 
 namespace fourinone::cache {
@@ -65,6 +64,9 @@ class CacheStore {
   // Writes always move the entry to the newest end.
   enum class Recency : std::uint8_t { exact, second_chance };
   explicit CacheStore(std::uint64_t max_bytes, Recency recency = Recency::exact);
+  ~CacheStore();
+  CacheStore(const CacheStore&) = delete;
+  CacheStore& operator=(const CacheStore&) = delete;
 
   // The value, or nullopt when absent or expired (counts a hit or a miss; a hit makes the
   // entry most recently used).
@@ -108,26 +110,23 @@ class CacheStore {
   void clear();
 
   StoreStats stats() const;
-  std::size_t size() const noexcept { return map_.size(); }
+  std::size_t size() const noexcept { return index_.size(); }
   std::uint64_t max_bytes() const noexcept { return max_bytes_; }
 
  private:
-  // Transparent, so find(string_view) does not build a std::string. Deliberately not noexcept:
-  // libstdc++ then caches each node's hash code, so probing a bucket chain and rehashing never
-  // rehash key bytes (with a noexcept hash it would recompute them on every chain step).
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-  };
   struct Entry;
-  using Slot = std::pair<const std::string, Entry>;  // the map's node: key and entry, never moved
-  // The LRU list is intrusive: its links live in the map's nodes, whose addresses are stable
-  // across rehashing, so an entry costs one node allocation and a move to the front is O(1).
+  using Slot = std::pair<const std::string, Entry>;  // one allocation per key, never moved
+  // The LRU list is intrusive: its links live in the slots, whose addresses are stable, so an
+  // entry costs one allocation and a move to the front is O(1).
   struct Entry {
     StoredValue stored;
     Slot* newer = nullptr;  // toward newest_ (more recently used)
     Slot* older = nullptr;  // toward oldest_ (the next to evict)
     bool referenced = false;  // read since it last moved (Recency::second_chance)
+    std::uint64_t hash = 0;   // SlotIndex::hash(key), kept for erase
+  };
+  struct KeyOf {
+    std::string_view operator()(const Slot& slot) const noexcept { return slot.first; }
   };
 
   Slot* find_slot(std::string_view key);
@@ -143,7 +142,7 @@ class CacheStore {
   // fits in max_bytes_. REQUIRES: incoming <= max_bytes_; `keep` (if any) is charged outgoing.
   void make_room(std::uint64_t incoming, std::uint64_t outgoing, const Slot* keep);
 
-  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map_;
+  SlotIndex<Slot, KeyOf> index_;
   Slot* newest_ = nullptr;
   Slot* oldest_ = nullptr;
   Slot* sweep_cursor_ = nullptr;  // where sweep_expired() goes on; null: at newest_
