@@ -32,7 +32,7 @@ cd "$(dirname "$0")/.."
 command_line="bash bench/cache.sh $*"
 rounds=1
 seconds=5
-systems="fourinone redis memcached"
+systems="fourinone fourinone-wire redis memcached"
 write_results=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,8 +45,8 @@ while [ $# -gt 0 ]; do
 done
 for system in $systems; do
   case "$system" in
-    fourinone | redis | memcached) ;;
-    *) echo "unknown system $system (fourinone, redis or memcached)" >&2; exit 2 ;;
+    fourinone | fourinone-wire | redis | memcached) ;;
+    *) echo "unknown system $system (fourinone, fourinone-wire, redis or memcached)" >&2; exit 2 ;;
   esac
 done
 started=$(date +%s)
@@ -97,7 +97,7 @@ else
     cmake -S . -B build -DCMAKE_BUILD_TYPE="${FOURINONE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
   fi
   targets=(cache_bench)
-  [[ " $systems " == *" fourinone "* ]] && targets+=(fourinone_cli)
+  [[ " $systems " == *" fourinone"* ]] && targets+=(fourinone_cli cache_events)
   if ! cmake --build build -j "${FOURINONE_JOBS:-2}" --target "${targets[@]}" >"$work/build.log" 2>&1; then
     tail -n 40 "$work/build.log"
     echo "the build failed (above)" >&2
@@ -156,7 +156,7 @@ start_system() {
   local dir=$2 port
   mkdir -p "$dir"
   case "$1" in
-    fourinone)
+    fourinone | fourinone-wire)
       fourinone_config=""
       start_fourinone_cache "$dir" || return 1
       target_args=(--config "${fourinone_config:-$dir/config.xml}")
@@ -185,7 +185,7 @@ start_system() {
 
 stop_system() {
   case "$1" in
-    fourinone) stop_fourinone_cache "$2" ;;
+    fourinone | fourinone-wire) stop_fourinone_cache "$2" ;;
     *) stop_child "$2/server.pid" ;;
   esac
 }
@@ -206,7 +206,7 @@ raw=$work/raw.txt  # "round=R system=... op=... depth=... ops_per_s=..." per suc
 for round in $(seq 1 "$rounds"); do
   for system in $systems; do
     echo "== $system (round $round of $rounds)"
-    if [ "$system" = fourinone ] && [ -z "$have_fourinone" ]; then
+    if [[ $system == fourinone* ]] && [ -z "$have_fourinone" ]; then
       note "fourinone: skipped (no bench/cache/fourinone.sh to start it)"
       continue
     fi
@@ -253,7 +253,9 @@ done
 
 # --- 4. the table ------------------------------------------------------------------------
 # Medians over the rounds of each (system, op, depth) figure; then one row per (op, depth).
-table=$(awk '
+# make_table SYSTEM: the table of SYSTEM (fourinone or fourinone-wire) against the peers.
+make_table() {
+  awk -v us="$1" '
   {
     for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
     cell = f["system"] SUBSEP f["op"] SUBSEP f["depth"]
@@ -270,14 +272,14 @@ table=$(awk '
   function show(x, format) { return x == "" ? "-" : sprintf(format, x) }
   function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
   BEGIN {
-    print "| op | depth | fourinone ops/s | fourinone p99 us | Redis ops/s | Redis p99 us | memcached ops/s | memcached p99 us | fourinone/memcached | fourinone/Redis | target | generator CPU % (fourinone / Redis / memcached) |"
+    print "| op | depth | " us " ops/s | " us " p99 us | Redis ops/s | Redis p99 us | memcached ops/s | memcached p99 us | " us "/memcached | " us "/Redis | target | generator CPU % (" us " / Redis / memcached) |"
     print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"
   }
   END {
     split("get get set set", op_of, " "); split("1 16 1 16", depth_of, " ")
     for (r = 1; r <= 4; r++) {
       op = op_of[r]; depth = depth_of[r]
-      fo = median(ops, "fourinone" SUBSEP op SUBSEP depth); fp = median(p99, "fourinone" SUBSEP op SUBSEP depth)
+      fo = median(ops, us SUBSEP op SUBSEP depth); fp = median(p99, us SUBSEP op SUBSEP depth)
       ro = median(ops, "redis" SUBSEP op SUBSEP depth); rp = median(p99, "redis" SUBSEP op SUBSEP depth)
       mo = median(ops, "memcached" SUBSEP op SUBSEP depth); mp = median(p99, "memcached" SUBSEP op SUBSEP depth)
       # Throughput: at depth 1 against memcached, at depth 16 against Redis.
@@ -288,10 +290,25 @@ table=$(awk '
       best = rp; if (mp != "" && (best == "" || mp < best)) best = mp
       if (fo == "" || best == "") verdict = verdict "; p99 <= better peer: -"
       else verdict = verdict "; p99 <= better peer (" sprintf("%.0f", best) "): " (fp <= best ? "met" : "missed")
-      cpus = show(median(cpu, "fourinone" SUBSEP op SUBSEP depth), "%.0f") " / " show(median(cpu, "redis" SUBSEP op SUBSEP depth), "%.0f") " / " show(median(cpu, "memcached" SUBSEP op SUBSEP depth), "%.0f")
+      cpus = show(median(cpu, us SUBSEP op SUBSEP depth), "%.0f") " / " show(median(cpu, "redis" SUBSEP op SUBSEP depth), "%.0f") " / " show(median(cpu, "memcached" SUBSEP op SUBSEP depth), "%.0f")
       printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", toupper(op), depth, show(fo, "%.0f"), show(fp, "%.0f"), show(ro, "%.0f"), show(rp, "%.0f"), show(mo, "%.0f"), show(mp, "%.0f"), ratio(fo, mo), ratio(fo, ro), verdict, cpus
     }
-  }' "$raw")
+  }' "$raw"
+}
+table="$(make_table fourinone)
+
+$(make_table fourinone-wire)"
+# --- 5. failover and scale-out of our cache (bench/cache/events.sh) ------------------------
+events=""
+if [[ " $systems " == *" fourinone "* ]] && [ -e bench/cache/events.sh ]; then
+  echo "== fourinone: failover and scale-out"
+  source bench/cache/events.sh
+  CACHE_EVENTS_BIN=${CACHE_EVENTS_BIN:-$(pwd)/build/bench/cache_events}
+  export CACHE_EVENTS_BIN
+  if ! events=$(run_fourinone_events "$work/events"); then note "fourinone events: run_fourinone_events failed"; fi
+  echo "$events"
+fi
+
 elapsed=$(( $(date +%s) - started ))
 echo
 echo "$table"
@@ -309,7 +326,8 @@ section=$work/section.md
   echo
   for system in $systems; do
     case "$system" in
-      fourinone) echo "- fourinone: one group, a primary and one backup, replication on." ;;
+      fourinone) echo "- fourinone: one group, a primary and one backup, replication on (every SET is on the backup before it is acknowledged), driven through the client library users link (routing, deadlines, retries; one Cache with a pool of 50 sockets)." ;;
+      fourinone-wire) echo "- fourinone-wire: the same servers, driven with our frames written and parsed by hand (bench/cache/wire_target.cpp), a generator as light as the Redis and memcached ones." ;;
       redis) echo "- Redis $(dpkg-query -W -f='${Version}' redis-server 2>/dev/null), Debian's package: \`redis-server --save '' --appendonly no\` (memory only), otherwise its defaults." ;;
       memcached) echo "- memcached $(dpkg-query -W -f='${Version}' memcached 2>/dev/null), Debian's package: \`memcached -m 1024 -U 0\`, otherwise its defaults (4 threads)." ;;
     esac
@@ -322,6 +340,14 @@ section=$work/section.md
   echo
   echo "$table"
   echo
+  if [ -n "$events" ]; then
+    echo "Our cache's failover and scale-out (bench/cache/events.sh; SESSIONTIMEOUT 2000 ms): the time from a kill -9 of the primary to the first write sent afterwards and acknowledged by the backup that took over, the writes acknowledged and then read back, and the keys whose group changed when a second group joined (moved keys are misses by design, see cache/README.md):"
+    echo
+    echo '```'
+    echo "$events"
+    echo '```'
+    echo
+  fi
   echo "Targets: GET and SET at depth 1 at least memcached's ops/s, at depth 16 at least Redis's; p99 no worse than the better peer's."
   echo "Ratios are fourinone / peer. The generator shares the $(nproc) cores with the servers; its CPU is its own (user + system) during the measured window, in % of one core."
   if [ -s "$notes" ]; then
