@@ -32,7 +32,7 @@ cd "$(dirname "$0")/.."
 command_line="bash bench/cache.sh $*"
 rounds=1
 seconds=5
-systems="fourinone fourinone-wire redis memcached"
+systems="fourinone fourinone-wire fourinone-wire-t2 redis memcached"
 write_results=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,8 +45,8 @@ while [ $# -gt 0 ]; do
 done
 for system in $systems; do
   case "$system" in
-    fourinone | fourinone-wire | redis | memcached) ;;
-    *) echo "unknown system $system (fourinone, fourinone-wire, redis or memcached)" >&2; exit 2 ;;
+    fourinone | fourinone-wire | fourinone-wire-t2 | redis | memcached) ;;
+    *) echo "unknown system $system (fourinone, fourinone-wire, fourinone-wire-t2, redis or memcached)" >&2; exit 2 ;;
   esac
 done
 started=$(date +%s)
@@ -156,8 +156,10 @@ start_system() {
   local dir=$2 port
   mkdir -p "$dir"
   case "$1" in
-    fourinone | fourinone-wire)
+    fourinone | fourinone-wire | fourinone-wire-t2)
       fourinone_config=""
+      fourinone_threads=1
+      [ "$1" = fourinone-wire-t2 ] && fourinone_threads=2
       start_fourinone_cache "$dir" || return 1
       target_args=(--config "${fourinone_config:-$dir/config.xml}")
       ;;
@@ -185,7 +187,7 @@ start_system() {
 
 stop_system() {
   case "$1" in
-    fourinone | fourinone-wire) stop_fourinone_cache "$2" ;;
+    fourinone | fourinone-wire | fourinone-wire-t2) stop_fourinone_cache "$2" ;;
     *) stop_child "$2/server.pid" ;;
   esac
 }
@@ -228,13 +230,15 @@ for round in $(seq 1 "$rounds"); do
       for depth in 1 16; do
         status=0
         # In the background, so that INT or TERM stop the run at once rather than after the cell.
-        "$bin" --system "$system" "${target_args[@]}" --ops "$op" --depth "$depth" --connections 50 \
+        "$bin" --system "${system%-t2}" "${target_args[@]}" --ops "$op" --depth "$depth" --connections 50 \
           --value-size 100 --keys 100000 --seconds "$seconds" --warmup 1 --preload >"$work/line" 2>"$work/stderr" &
         bench_pid=$!
         wait "$bench_pid" || status=$?
         bench_pid=""
         cat "$work/stderr" >&2
         line=$(cat "$work/line")
+        # The generator knows the target, not the server's THREADS: name the row after the system.
+        line=${line/system=${system%-t2} /system=$system }
         if [ "$status" = 0 ]; then
           echo "$line"
           echo "round=$round $line" >>"$raw"
@@ -297,7 +301,9 @@ make_table() {
 }
 table="$(make_table fourinone)
 
-$(make_table fourinone-wire)"
+$(make_table fourinone-wire)
+
+$(make_table fourinone-wire-t2)"
 # --- 5. failover and scale-out of our cache (bench/cache/events.sh) ------------------------
 events=""
 if [[ " $systems " == *" fourinone "* ]] && [ -e bench/cache/events.sh ]; then
@@ -328,6 +334,7 @@ section=$work/section.md
     case "$system" in
       fourinone) echo "- fourinone: one group, a primary and one backup, replication on (every SET is on the backup before it is acknowledged), driven through the client library users link (routing, deadlines, retries; one Cache with a pool of 50 sockets)." ;;
       fourinone-wire) echo "- fourinone-wire: the same servers, driven with our frames written and parsed by hand (bench/cache/wire_target.cpp), a generator as light as the Redis and memcached ones." ;;
+      fourinone-wire-t2) echo "- fourinone-wire-t2: as fourinone-wire, with CACHE/THREADS 2 (gets served on two io threads; writes still go through the main one)." ;;
       redis) echo "- Redis $(dpkg-query -W -f='${Version}' redis-server 2>/dev/null), Debian's package: \`redis-server --save '' --appendonly no\` (memory only), otherwise its defaults." ;;
       memcached) echo "- memcached $(dpkg-query -W -f='${Version}' memcached 2>/dev/null), Debian's package: \`memcached -m 1024 -U 0\`, otherwise its defaults (4 threads)." ;;
     esac

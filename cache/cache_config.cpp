@@ -94,6 +94,9 @@ Result<CacheSettings> load_cache_settings(const Config& config) {
   auto vnodes = cache.number("VNODES", s.vnodes, 1, 4096, false);
   if (!vnodes.ok()) return vnodes.status();
   s.vnodes = static_cast<std::uint32_t>(*vnodes);
+  auto threads = cache.number("THREADS", s.threads, 1, 64, false);
+  if (!threads.ok()) return threads.status();
+  s.threads = static_cast<std::uint32_t>(*threads);
   RowReader facade(config, "CACHEFACADE");
   auto tries = facade.number("TRYKEYSNUM", s.try_keys, 1, 10000, false);
   if (!tries.ok()) return tries.status();

@@ -3,7 +3,7 @@
 //   <PROPSROW DESC="CACHE">
 //     <SERVICE>fourinone.cache</SERVICE>   park domain prefix (default fourinone.cache)
 //     <MAXMEMORY>256M</MAXMEMORY>           bytes each server may hold before LRU eviction
-//     <MAXKEY>250</MAXKEY> <MAXVALUE>1M</MAXVALUE> <VNODES>160</VNODES>
+//     <MAXKEY>250</MAXKEY> <MAXVALUE>1M</MAXVALUE> <VNODES>160</VNODES> <THREADS>1</THREADS>
 //   </PROPSROW>
 //   <PROPSROW DESC="CACHEGROUP">
 //     <GROUP>a=localhost:2000,localhost:2001;b=localhost:2002,localhost:2003</GROUP>
@@ -32,6 +32,7 @@ struct CacheSettings {
   std::size_t max_key = 250;
   std::size_t max_value = 1u << 20;
   std::uint32_t vnodes = kDefaultVnodes;
+  std::uint32_t threads = 1;           // io threads of a cache server (CACHE/THREADS)
   std::uint32_t try_keys = 100;        // CACHEFACADE/TRYKEYSNUM
   std::vector<GroupLayout> groups;     // config order
 };

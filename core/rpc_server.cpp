@@ -145,6 +145,11 @@ void RpcConnection::push(std::uint64_t stream, std::string_view body) {
 
 void RpcConnection::close(const Status& why) { socket_->close(why); }
 
+bool RpcConnection::on_own_thread() {
+  auto& context = asio::query(socket_->executor(), asio::execution::context);
+  return static_cast<asio::io_context&>(context).get_executor().running_in_this_thread();
+}
+
 void RpcConnection::fail(std::uint64_t id, const Status& status) { socket_->fail(id, status); }
 
 RpcServer::RpcServer(asio::io_context& io, RpcHandler& handler, RpcServerOptions options)
@@ -178,14 +183,21 @@ std::uint16_t RpcServer::port() const {
 }
 
 void RpcServer::accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+  asio::io_context& target =
+      connection_ios_.empty() ? io_ : *connection_ios_[next_io_++ % connection_ios_.size()];
+  acceptor_.async_accept(target, [this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       auto framed = std::make_shared<FramedSocket>(std::move(socket), options_.max_frame);
       auto conn = std::make_shared<RpcConnection>(framed, handler_, options_);
       std::erase_if(connections_, [](const auto& w) { return w.expired(); });
       connections_.push_back(conn);
-      conn->start();
+      // Everything of a connection happens on its own io thread, its start too.
+      if (conn->on_own_thread()) {
+        conn->start();
+      } else {
+        asio::post(conn->executor(), [conn] { conn->start(); });
+      }
     } else {
       spdlog::warn("accept failed: {}", ec.message());
     }
@@ -197,7 +209,13 @@ void RpcServer::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   for (auto& weak : connections_) {
-    if (auto conn = weak.lock()) conn->close(Status(Errc::unavailable, "server shutting down"));
+    auto conn = weak.lock();
+    if (!conn) continue;
+    if (conn->on_own_thread()) {
+      conn->close(Status(Errc::unavailable, "server shutting down"));
+    } else {
+      asio::post(conn->executor(), [conn] { conn->close(Status(Errc::unavailable, "server shutting down")); });
+    }
   }
   connections_.clear();
 }

@@ -56,6 +56,10 @@ class RpcConnection : public std::enable_shared_from_this<RpcConnection> {
   void fail(std::uint64_t id, const Status& status);
 
   bool is_open() const noexcept { return socket_->is_open(); }
+  // The executor of the connection's io thread: reply, push, close and fail run there.
+  asio::any_io_executor executor() { return socket_->executor(); }
+  // True on the thread that runs this connection's io_context.
+  bool on_own_thread();
   const std::string& peer() const noexcept { return socket_->peer(); }
   const std::string& user() const noexcept { return user_; }       // "" without login
   std::uint64_t client_id() const noexcept { return client_id_; }
@@ -89,6 +93,11 @@ class RpcServer {
   RpcServer(asio::io_context& io, RpcHandler& handler, RpcServerOptions options);
   ~RpcServer();
 
+  // Spreads accepted connections over these io_contexts in turn (each run by a thread of its
+  // own); a connection's handler calls then run on its io_context's thread. Empty (the
+  // default): every connection lives on `io`. Call before listen().
+  void set_connection_ios(std::vector<asio::io_context*> ios) { connection_ios_ = std::move(ios); }
+
   // Binds and starts accepting. Errors: unavailable naming the address and the reason.
   Status listen(const std::string& host, std::uint16_t port);
   std::uint16_t port() const;
@@ -103,6 +112,8 @@ class RpcServer {
   RpcServerOptions options_;
   tcp::acceptor acceptor_;
   std::vector<std::weak_ptr<RpcConnection>> connections_;
+  std::vector<asio::io_context*> connection_ios_;
+  std::size_t next_io_ = 0;
 };
 
 }  // namespace fourinone::core

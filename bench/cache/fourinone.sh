@@ -3,7 +3,8 @@
 # 127.0.0.1 ports with everything under WORK. Needs bench/lib.sh (free_port) sourced first.
 
 # start_fourinone_cache WORK: writes WORK/config.xml, starts the park and the two cache
-# servers, and waits until the primary has its backup in sync. Sets fourinone_config.
+# servers (CACHE/THREADS from $fourinone_threads, default 1), and waits until the primary has
+# its backup in sync. Sets fourinone_config.
 start_fourinone_cache() {
   local work=$1 park_port a b
   park_port=$(free_port) && a=$(free_port) && b=$(free_port) || return 1
@@ -18,6 +19,7 @@ start_fourinone_cache() {
   </PROPSROW>
   <PROPSROW DESC="CACHE">
     <MAXMEMORY>2G</MAXMEMORY>
+    <THREADS>${fourinone_threads:-1}</THREADS>
   </PROPSROW>
   <PROPSROW DESC="CACHEGROUP">
     <GROUP>a=127.0.0.1:$a,127.0.0.1:$b</GROUP>

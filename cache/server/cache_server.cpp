@@ -42,6 +42,13 @@ CacheServer::CacheServer(CacheServerOptions options, CacheSettings settings, std
   // Room for the largest value plus its key, or a whole sync chunk, whichever is larger.
   rpc.max_frame = static_cast<std::uint32_t>(std::max<std::uint64_t>(core::kDefaultMaxFrame, settings_.max_value * 2 + (1u << 20)));
   rpc_ = std::make_unique<core::RpcServer>(io_, *this, rpc);
+  std::vector<boost::asio::io_context*> connection_ios{&io_};
+  for (std::uint32_t i = 1; i < settings_.threads; ++i) {
+    extra_ios_.push_back(std::make_unique<boost::asio::io_context>(1));
+    extra_work_.push_back(boost::asio::make_work_guard(*extra_ios_.back()));
+    connection_ios.push_back(extra_ios_.back().get());
+  }
+  rpc_->set_connection_ios(std::move(connection_ios));
   link_options_.client_id = core::random_client_id();
   link_options_.max_frame = rpc.max_frame;
   if (const char* user = std::getenv("FOURINONE_USER")) link_options_.user = user;
@@ -50,6 +57,8 @@ CacheServer::CacheServer(CacheServerOptions options, CacheSettings settings, std
 
 CacheServer::~CacheServer() {
   if (control_) control_->stop();
+  for (auto& extra : extra_ios_) extra->stop();
+  for (auto& thread : extra_threads_) thread.join();
 }
 
 void CacheServer::run() {
@@ -60,8 +69,15 @@ void CacheServer::run() {
     spdlog::info("cache {}: signal {}: shutting down", self_, sig);
     stop();
   });
-  spdlog::info("cache server {} of group {} serving (max memory {} bytes)", self_, group_, settings_.max_memory);
+  spdlog::info("cache server {} of group {} serving (max memory {} bytes, {} io threads)", self_, group_,
+               settings_.max_memory, settings_.threads);
+  for (auto& extra : extra_ios_) extra_threads_.emplace_back([io = extra.get()] { io->run(); });
   io_.run();
+  // The main loop is over: nothing answers any more, so the connection threads stop too (their
+  // sockets close when the io_contexts go).
+  for (auto& extra : extra_ios_) extra->stop();
+  for (auto& thread : extra_threads_) thread.join();
+  extra_threads_.clear();
   // Leave the park after the io loop: our registration goes at once, so a backup takes
   // over without waiting out the session timeout.
   if (control_) control_->stop();
@@ -86,7 +102,10 @@ std::int64_t CacheServer::now_ms() const {
 }
 
 void CacheServer::sweep() {
-  store_.sweep_expired(now_ms(), 2000);
+  {
+    std::unique_lock lock(state_mutex_);
+    store_.sweep_expired(now_ms(), 2000);
+  }
   sweep_timer_.expires_after(std::chrono::milliseconds(100));
   sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !stopping_) sweep();
@@ -98,6 +117,7 @@ void CacheServer::sweep() {
 void CacheServer::on_layout(Layout layout) {
   boost::asio::post(io_, [this, layout = std::move(layout)] {
     if (layout.version <= layout_.version) return;
+    std::unique_lock lock(state_mutex_);
     layout_ = layout;
     ring_ = HashRing(layout_);
     // Keys this group no longer owns would come back wrong if the layout ever routed them
@@ -139,11 +159,73 @@ void CacheServer::on_request(const core::RpcConnectionPtr& connection, std::uint
     connection->fail(id, s);  // garbage: error frame and close; nothing was touched
     return;
   }
+  if (request.op == static_cast<std::uint8_t>(proto::Op::get)) {
+    if (on_main_thread()) {
+      serve_get(connection, id, request.item, request.layout_version);
+    } else {
+      std::shared_lock lock(state_mutex_);
+      serve_get(connection, id, request.item, request.layout_version);
+    }
+    return;
+  }
+  if (on_main_thread()) {
+    dispatch(connection, id, request);
+    return;
+  }
+  boost::asio::post(io_, [this, connection, id, r = std::move(request)]() mutable { dispatch(connection, id, r); });
+}
+
+bool CacheServer::on_main_thread() const {
+  return const_cast<boost::asio::io_context&>(io_).get_executor().running_in_this_thread();
+}
+
+void CacheServer::dispatch(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request) {
   if (request.op >= static_cast<std::uint8_t>(proto::Op::replicate)) {
     handle_replication(connection, id, request);
   } else {
     handle_client(connection, id, request);
   }
+}
+
+void CacheServer::send_reply(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string frame) {
+  if (connection->on_own_thread()) {
+    connection->reply_frame(id, std::move(frame));
+    return;
+  }
+  boost::asio::post(connection->executor(), [connection, id, f = std::move(frame)]() mutable {
+    connection->reply_frame(id, std::move(f));
+  });
+}
+
+void CacheServer::send_fail(const core::RpcConnectionPtr& connection, std::uint64_t id, const Status& status) {
+  if (connection->on_own_thread()) {
+    connection->fail(id, status);
+    return;
+  }
+  boost::asio::post(connection->executor(), [connection, id, status] { connection->fail(id, status); });
+}
+
+void CacheServer::serve_get(const core::RpcConnectionPtr& connection, std::uint64_t id, const proto::Item& item,
+                            std::uint64_t layout_version) {
+  if (role_ != Role::primary) {
+    std::string frame = core::frame_buffer(64);
+    proto::append_single_response(frame, static_cast<std::uint8_t>(Errc::not_leader),
+                                  primary_ == self_ ? std::string_view() : std::string_view(primary_), layout_.version,
+                                  0, {}, 0, 0);
+    connection->reply_frame(id, std::move(frame));
+    return;
+  }
+  if (layout_version != layout_.version) {
+    if (layout_version > layout_.version) control_->poke();  // we may be behind
+    std::string frame = core::frame_buffer(64);
+    proto::append_single_response(frame, static_cast<std::uint8_t>(Errc::stale_layout),
+                                  "client layout version " + std::to_string(layout_version) + ", server " +
+                                      std::to_string(layout_.version),
+                                  layout_.version, 0, {}, 0, 0);
+    connection->reply_frame(id, std::move(frame));
+    return;
+  }
+  answer_get(connection, id, item);
 }
 
 Status CacheServer::check_key(std::string_view key) const {
@@ -179,7 +261,9 @@ void CacheServer::reply_status(const core::RpcConnectionPtr& connection, std::ui
   response.code = static_cast<std::uint8_t>(s.code());
   response.message = s.message();
   response.layout_version = layout_.version;
-  connection->reply(id, core::encode(response));
+  std::string frame = core::frame_buffer();
+  core::encode_into(frame, response);
+  send_reply(connection, id, std::move(frame));
 }
 
 void CacheServer::handle_client(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request) {
@@ -188,7 +272,9 @@ void CacheServer::handle_client(const core::RpcConnectionPtr& connection, std::u
     proto::Response response;
     response.layout_version = layout_.version;
     fill_stats(response);
-    connection->reply(id, core::encode(response));
+    std::string frame = core::frame_buffer();
+    core::encode_into(frame, response);
+    send_reply(connection, id, std::move(frame));
     return;
   }
   if (role_ != Role::primary) {
@@ -203,17 +289,16 @@ void CacheServer::handle_client(const core::RpcConnectionPtr& connection, std::u
     return;
   }
 
-  if (op == proto::Op::get) {
-    answer_get(connection, id, request.item);
-    return;
-  }
   proto::Response response;
   response.layout_version = layout_.version;
   Changes changes;
   switch (op) {
     case proto::Op::set:
     case proto::Op::remove: {
-      do_write(op, request.item, response.item, changes);
+      {
+        std::unique_lock lock(state_mutex_);
+        do_write(op, request.item, response.item, changes);
+      }
       // A stale_layout is the whole answer, so the client refreshes its layout.
       const std::uint8_t code =
           response.item.code == static_cast<std::uint8_t>(Errc::stale_layout) ? response.item.code : 0;
@@ -229,12 +314,15 @@ void CacheServer::handle_client(const core::RpcConnectionPtr& connection, std::u
       break;
     case proto::Op::multi_set:
       response.items.resize(request.items.size());
-      for (std::size_t i = 0; i < request.items.size(); ++i) {
-        do_write(proto::Op::set, request.items[i], response.items[i], changes);
+      {
+        std::unique_lock lock(state_mutex_);
+        for (std::size_t i = 0; i < request.items.size(); ++i) {
+          do_write(proto::Op::set, request.items[i], response.items[i], changes);
+        }
       }
       break;
     default:
-      connection->fail(id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
+      send_fail(connection, id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
       return;
   }
   std::string frame = core::frame_buffer();
@@ -251,7 +339,7 @@ void CacheServer::answer_get(const core::RpcConnectionPtr& connection, std::uint
                                   layout_.version, code, s.message(), 0, 0);
   } else {
     const std::int64_t now = now_ms();
-    const StoredValue* found = store_.peek(item.key, now);
+    const StoredValue* found = store_.peek_shared(item.key, now);
     if (found == nullptr) {
       frame = core::frame_buffer(64);
       proto::append_single_response(frame, 0, {}, layout_.version, static_cast<std::uint8_t>(Errc::not_found), {}, 0,
@@ -272,13 +360,13 @@ void CacheServer::do_get(const proto::Item& item, proto::ItemResult& out) {
     return;
   }
   const std::int64_t now = now_ms();
-  auto found = store_.get(item.key, now);
-  if (!found) {
+  const StoredValue* found = store_.peek_shared(item.key, now);
+  if (found == nullptr) {
     out.code = static_cast<std::uint8_t>(Errc::not_found);
     return;
   }
   out.code = 0;
-  out.value = std::move(found->value);
+  out.value = found->value;
   out.version = found->version;
   out.ttl_ms = ttl_left(*found, now);
 }

@@ -1,8 +1,13 @@
 // CacheServer: one member of a cache group (`fourinone cache --server HOST:PORT`).
 //
-// DESIGN: one io thread owns the store, the role, the layout, the links to backups and every
-// write waiting for acknowledgements (Redis-style: no locks on the hot path). The park is
-// only spoken to from GroupControl's thread; its decisions are posted here.
+// DESIGN: the main io thread owns the store, the role, the layout, the links to backups and
+// every write waiting for acknowledgements: it is their only writer. Connections are spread
+// over CACHE/THREADS io threads (the main one among them). A get is answered on its
+// connection's thread under a shared lock (state_mutex_), reading the store without changing
+// it (second-chance recency only sets a flag); every other request is handed to the main
+// thread, which takes the lock exclusively while it changes shared state, and whose answers
+// go back to each connection's own thread. The park is only spoken to from GroupControl's
+// thread; its decisions are posted to the main thread.
 //
 // A write on the primary: check the key's group under the current layout, apply it to the
 // store, queue the change on every backup link, and answer once every link acknowledged it
@@ -21,6 +26,8 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <shared_mutex>
+#include <thread>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -53,7 +60,7 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   void run();
   void stop();  // any thread
 
-  // core::RpcHandler (io thread)
+  // core::RpcHandler (the connection's io thread)
   void on_request(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string_view body) override;
 
  private:
@@ -78,7 +85,18 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   void on_members(std::vector<std::string> members) override;
   void on_in_sync_changed(std::string member, bool added, bool done) override;
 
-  // --- io thread ------------------------------------------------------------------------
+  // --- any connection thread ---------------------------------------------------------------
+  bool on_main_thread() const;
+  // A get: role, layout and key checks and the store read, with state_mutex_ held shared
+  // (or on the main thread, which is the only writer).
+  void serve_get(const core::RpcConnectionPtr& connection, std::uint64_t id, const proto::Item& item,
+                 std::uint64_t layout_version);
+
+  // --- main io thread ----------------------------------------------------------------------
+  void dispatch(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request);
+  // Answers on the connection's own thread (now, or posted there).
+  void send_reply(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string frame);
+  void send_fail(const core::RpcConnectionPtr& connection, std::uint64_t id, const Status& status);
   void handle_client(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request);
   void handle_replication(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request);
   // Checks a client's key: empty, too long, control characters, wrong group. OK or the error.
@@ -115,19 +133,27 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   std::string self_;
 
   boost::asio::io_context io_;
+  // Connection threads besides the main one (CACHE/THREADS - 1).
+  std::vector<std::unique_ptr<boost::asio::io_context>> extra_ios_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> extra_work_;
+  std::vector<std::thread> extra_threads_;
   std::unique_ptr<core::RpcServer> rpc_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer sweep_timer_;
   std::unique_ptr<GroupControl> control_;
   core::RpcClientOptions link_options_;
 
-  // io thread only:
+  // Written on the main thread only, under state_mutex_ held exclusively; read there freely
+  // and on connection threads under state_mutex_ held shared: store_, layout_, ring_, role_,
+  // epoch_, primary_.
+  mutable std::shared_mutex state_mutex_;
   CacheStore store_;
   Layout layout_;
   HashRing ring_;
   Role role_ = Role::starting;
   std::uint64_t epoch_ = 0;         // newest epoch seen (record or replication)
   std::string primary_;             // HOST:PORT of the group's primary as last announced
+  // main thread only:
   std::uint64_t synced_epoch_ = 0;  // backup: the epoch whose full copy it holds (0: none)
   std::vector<std::string> members_;  // primary: live members to link to
   std::map<std::string, std::unique_ptr<Link>> links_;

@@ -29,7 +29,7 @@ void CacheServer::answer_after_replication(const core::RpcConnectionPtr& connect
   if (waiting == 0) {
     // No backup: the change is in the store, and links still connecting will get it with
     // their full copy (taken later on this same thread).
-    connection->reply_frame(id, std::move(frame));
+    send_reply(connection, id, std::move(frame));
     return;
   }
   const std::uint64_t pending_id = next_pending_++;
@@ -90,9 +90,7 @@ void CacheServer::ack_one(std::uint64_t pending_id) {
   auto it = pending_.find(pending_id);
   if (it == pending_.end()) return;
   if (--it->second.waiting > 0) return;
-  if (it->second.connection->is_open()) {
-    it->second.connection->reply_frame(it->second.request_id, std::move(it->second.reply));
-  }
+  send_reply(it->second.connection, it->second.request_id, std::move(it->second.reply));
   pending_.erase(it);
 }
 
@@ -277,6 +275,7 @@ void CacheServer::become(Role role, std::uint64_t epoch, const std::string& prim
   if (before == Role::primary && (role != Role::primary || epoch != epoch_)) {
     step_down("the group has a new primary (" + (primary.empty() ? std::string("none yet") : primary) + ")");
   }
+  std::unique_lock lock(state_mutex_);
   role_ = role;
   epoch_ = std::max(epoch_, epoch);
   primary_ = primary;
@@ -288,17 +287,15 @@ void CacheServer::become(Role role, std::uint64_t epoch, const std::string& prim
 // told it is unknown) and drops the links. Further client calls get not_leader.
 void CacheServer::step_down(const std::string& why) {
   if (role_ == Role::primary) spdlog::warn("cache {}: no longer primary: {}", self_, why);
-  role_ = Role::starting;
+  {
+    std::unique_lock lock(state_mutex_);
+    role_ = Role::starting;
+  }
   for (auto& [pid, pending] : pending_) {
     (void)pid;
-    if (pending.connection->is_open()) {
-      proto::Response response;
-      response.code = static_cast<std::uint8_t>(Errc::unavailable);
-      response.message = "the primary changed before this write was confirmed by its backups; it may or may not "
-                         "have been applied";
-      response.layout_version = layout_.version;
-      pending.connection->reply(pending.request_id, core::encode(response));
-    }
+    reply_status(pending.connection, pending.request_id,
+                 Status(Errc::unavailable, "the primary changed before this write was confirmed by its backups; it "
+                                           "may or may not have been applied"));
   }
   pending_.clear();
   shrinks_.clear();
@@ -313,7 +310,7 @@ void CacheServer::handle_replication(const core::RpcConnectionPtr& connection, s
                                      proto::Request& request) {
   const auto op = static_cast<proto::Op>(request.op);
   if (request.op > proto::kMaxOp) {
-    connection->fail(id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
+    send_fail(connection, id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
     return;
   }
   if (request.epoch < epoch_) {
@@ -324,6 +321,7 @@ void CacheServer::handle_replication(const core::RpcConnectionPtr& connection, s
   }
   if (request.epoch > epoch_) {
     if (role_ == Role::primary) step_down("a primary of epoch " + std::to_string(request.epoch) + " exists");
+    std::unique_lock lock(state_mutex_);
     epoch_ = request.epoch;
     role_ = Role::backup;
     control_->poke();
@@ -333,6 +331,7 @@ void CacheServer::handle_replication(const core::RpcConnectionPtr& connection, s
     return;
   }
   const std::int64_t now = now_ms();
+  std::unique_lock lock(state_mutex_);
   switch (op) {
     case proto::Op::sync_begin:
       store_.clear();
@@ -362,11 +361,13 @@ void CacheServer::handle_replication(const core::RpcConnectionPtr& connection, s
       spdlog::info("cache {}: full copy of epoch {} received ({} keys)", self_, request.epoch, store_.size());
       break;
     default:
-      connection->fail(id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
+      send_fail(connection, id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
       return;
   }
-  proto::Response ok;
-  connection->reply(id, core::encode(ok));
+  lock.unlock();
+  std::string frame = core::frame_buffer();
+  core::encode_into(frame, proto::Response{});
+  send_reply(connection, id, std::move(frame));
 }
 
 }  // namespace fourinone::cache

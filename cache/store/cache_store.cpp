@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <tuple>
 #include <utility>
 
 namespace fourinone::cache {
@@ -71,11 +72,22 @@ const StoredValue* CacheStore::peek(std::string_view key, std::int64_t now_ms) {
     slot = nullptr;
   }
   if (slot == nullptr) {
-    ++misses_;
+    misses_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  ++hits_;
+  hits_.fetch_add(1, std::memory_order_relaxed);
   touch_read(slot);
+  return &slot->second.stored;
+}
+
+const StoredValue* CacheStore::peek_shared(std::string_view key, std::int64_t now_ms) const {
+  Slot* slot = find_slot(key);
+  if (slot == nullptr || is_expired(slot->second.stored, now_ms)) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  slot->second.referenced.store(true, std::memory_order_relaxed);
   return &slot->second.stored;
 }
 
@@ -142,7 +154,7 @@ Result<CacheStore::Slot*> CacheStore::write(std::string_view key, std::string_vi
   }
 
   make_room(incoming, 0, nullptr);
-  Slot* fresh = new Slot(std::string(key), Entry{});
+  Slot* fresh = new Slot(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
   fresh->second.hash = SlotIndex<Slot, KeyOf>::hash(key);
   index_.insert(fresh, fresh->second.hash);
   fresh->second.stored.value.assign(value.data(), value.size());
@@ -189,7 +201,8 @@ Status CacheStore::apply_replica(std::string_view key, const StoredValue& entry)
     return Status();
   }
   make_room(incoming, 0, nullptr);
-  Slot* fresh = new Slot(std::string(key), Entry{entry, nullptr, nullptr});
+  Slot* fresh = new Slot(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
+  fresh->second.stored = entry;
   fresh->second.hash = SlotIndex<Slot, KeyOf>::hash(key);
   index_.insert(fresh, fresh->second.hash);
   link_newest(fresh);
@@ -256,14 +269,14 @@ StoreStats CacheStore::stats() const {
   s.max_bytes = max_bytes_;
   s.evictions = evictions_;
   s.expired = expired_;
-  s.hits = hits_;
-  s.misses = misses_;
+  s.hits = hits_.load(std::memory_order_relaxed);
+  s.misses = misses_.load(std::memory_order_relaxed);
   return s;
 }
 
 // --- private ---------------------------------------------------------------------------------
 
-CacheStore::Slot* CacheStore::find_slot(std::string_view key) {
+CacheStore::Slot* CacheStore::find_slot(std::string_view key) const {
   return index_.find(key, SlotIndex<Slot, KeyOf>::hash(key));
 }
 
@@ -287,14 +300,14 @@ void CacheStore::unlink(Slot* slot) {
 
 void CacheStore::touch_read(Slot* slot) {
   if (recency_ == Recency::second_chance) {
-    slot->second.referenced = true;
+    slot->second.referenced.store(true, std::memory_order_relaxed);
     return;
   }
   touch(slot);
 }
 
 void CacheStore::touch(Slot* slot) {
-  slot->second.referenced = false;
+  slot->second.referenced.store(false, std::memory_order_relaxed);
   if (slot == newest_) return;
   unlink(slot);
   link_newest(slot);
@@ -317,10 +330,10 @@ void CacheStore::make_room(std::uint64_t incoming, std::uint64_t outgoing, const
                    static_cast<unsigned long long>(max_bytes_));
       std::abort();
     }
-    if (victim->second.referenced) {
+    if (victim->second.referenced.load(std::memory_order_relaxed)) {
       // Read since it last moved: one more round at the newest end. Each entry is spared
       // at most once per pass, so this ends.
-      victim->second.referenced = false;
+      victim->second.referenced.store(false, std::memory_order_relaxed);
       touch(victim);
       continue;
     }

@@ -15,6 +15,7 @@
 // apply_replica(), which stores the primary's version as is, so that the two agree.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -82,6 +83,11 @@ class CacheStore {
   Result<StoredValue> set(std::string_view key, std::string_view value, SetMode mode,
                           std::uint64_t expected_version, std::int64_t ttl_ms, std::int64_t now_ms);
 
+  // peek() for readers that share the store with each other (under a shared lock held by the
+  // caller, while no other call runs): an expired entry is a miss but stays until the next
+  // exclusive call drops it. REQUIRES: Recency::second_chance (a read moves nothing).
+  const StoredValue* peek_shared(std::string_view key, std::int64_t now_ms) const;
+
   // set() without copying the stored entry out: returns the new version.
   Result<std::uint64_t> put(std::string_view key, std::string_view value, SetMode mode,
                             std::uint64_t expected_version, std::int64_t ttl_ms, std::int64_t now_ms);
@@ -122,14 +128,16 @@ class CacheStore {
     StoredValue stored;
     Slot* newer = nullptr;  // toward newest_ (more recently used)
     Slot* older = nullptr;  // toward oldest_ (the next to evict)
-    bool referenced = false;  // read since it last moved (Recency::second_chance)
+    // Read since it last moved (Recency::second_chance). Atomic: readers sharing the store
+    // (peek_shared) may set it at once.
+    std::atomic<bool> referenced{false};
     std::uint64_t hash = 0;   // SlotIndex::hash(key), kept for erase
   };
   struct KeyOf {
     std::string_view operator()(const Slot& slot) const noexcept { return slot.first; }
   };
 
-  Slot* find_slot(std::string_view key);
+  Slot* find_slot(std::string_view key) const;
   void link_newest(Slot* slot);
   void unlink(Slot* slot);
   void touch(Slot* slot);
@@ -151,8 +159,8 @@ class CacheStore {
   std::uint64_t bytes_ = 0;  // charged bytes of every stored entry, expired or not
   std::uint64_t evictions_ = 0;
   std::uint64_t expired_ = 0;
-  std::uint64_t hits_ = 0;
-  std::uint64_t misses_ = 0;
+  mutable std::atomic<std::uint64_t> hits_{0};  // atomic: counted by peek_shared readers too
+  mutable std::atomic<std::uint64_t> misses_{0};
 };
 
 }  // namespace fourinone::cache
