@@ -5,6 +5,7 @@
 
 #include <cereal/cereal.hpp>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,67 @@ inline void append_batch_request_head(std::string& out, Op op, std::uint64_t lay
   ar(static_cast<std::uint8_t>(op), layout_version, epoch);
   append_item(out, {}, {}, 0, 0, 0);
   ar(cereal::make_size_tag(static_cast<cereal::size_type>(count)));
+}
+
+// Reads what the functions above write, without copying: every length is checked against the
+// bytes left first (as core::WireInputArchive does), so garbage fails instead of allocating.
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view in) : in_(in) {}
+
+  bool u8(std::uint8_t& v) { return raw(&v, 1); }
+  bool u64(std::uint64_t& v) {
+    unsigned char b[8];
+    if (!raw(b, 8)) return false;
+    v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
+    return true;
+  }
+  bool i64(std::int64_t& v) {
+    std::uint64_t u = 0;
+    if (!u64(u)) return false;
+    v = static_cast<std::int64_t>(u);
+    return true;
+  }
+  bool text(std::string_view& v) {
+    std::uint64_t size = 0;
+    if (!u64(size) || size > in_.size() - pos_) return false;
+    v = in_.substr(pos_, size);
+    pos_ += size;
+    return true;
+  }
+  std::size_t remaining() const noexcept { return in_.size() - pos_; }
+
+ private:
+  bool raw(void* out, std::size_t n) {
+    if (n > in_.size() - pos_) return false;
+    std::memcpy(out, in_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+struct ItemView {
+  std::string_view key;
+  std::string_view value;
+  std::uint8_t mode = 0;
+  std::uint64_t version = 0;
+  std::int64_t ttl_ms = 0;
+};
+
+inline bool read_item(ByteReader& r, ItemView& item) {
+  return r.text(item.key) && r.text(item.value) && r.u8(item.mode) && r.u64(item.version) && r.i64(item.ttl_ms);
+}
+
+// The head of a batch request (see append_batch_request_head); `count` items follow.
+inline bool read_batch_head(ByteReader& r, std::uint8_t& op, std::uint64_t& layout_version, std::uint64_t& epoch,
+                            std::uint64_t& count) {
+  ItemView single;
+  if (!r.u8(op) || !r.u64(layout_version) || !r.u64(epoch) || !read_item(r, single) || !r.u64(count)) return false;
+  // Every item takes at least 33 bytes: a count beyond what is left is garbage.
+  return count <= r.remaining() / 33;
 }
 
 }  // namespace fourinone::cache::proto

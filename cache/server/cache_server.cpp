@@ -154,6 +154,16 @@ void CacheServer::on_in_sync_changed(std::string member, bool added, bool done) 
 // --- requests ---------------------------------------------------------------------------------
 
 void CacheServer::on_request(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string_view body) {
+  if (!body.empty() && static_cast<std::uint8_t>(body[0]) >= static_cast<std::uint8_t>(proto::Op::replicate)) {
+    if (on_main_thread()) {
+      handle_replication(connection, id, body);
+    } else {
+      boost::asio::post(io_, [this, connection, id, bytes = std::string(body)] {
+        handle_replication(connection, id, bytes);
+      });
+    }
+    return;
+  }
   proto::Request request;
   if (Status s = core::decode(body, request, "cache request"); !s.ok()) {
     connection->fail(id, s);  // garbage: error frame and close; nothing was touched
@@ -180,11 +190,7 @@ bool CacheServer::on_main_thread() const {
 }
 
 void CacheServer::dispatch(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request) {
-  if (request.op >= static_cast<std::uint8_t>(proto::Op::replicate)) {
-    handle_replication(connection, id, request);
-  } else {
-    handle_client(connection, id, request);
-  }
+  handle_client(connection, id, request);
 }
 
 void CacheServer::send_reply(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string frame) {

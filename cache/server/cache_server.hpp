@@ -98,7 +98,7 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   void send_reply(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string frame);
   void send_fail(const core::RpcConnectionPtr& connection, std::uint64_t id, const Status& status);
   void handle_client(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request);
-  void handle_replication(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request);
+  void handle_replication(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string_view body);
   // Checks a client's key: empty, too long, control characters, wrong group. OK or the error.
   Status check_key(std::string_view key) const;
   void do_get(const proto::Item& item, proto::ItemResult& out);
@@ -180,7 +180,9 @@ struct CacheServer::Link {
   std::string outbox;                     // encoded changes of this io turn, not sent yet
   std::size_t outbox_count = 0;           // how many changes `outbox` holds
   std::vector<std::uint64_t> outbox_ids;  // pending writes those changes belong to
-  std::multiset<std::uint64_t> unacked;   // pending writes sent here and not yet confirmed
+  // Replicate batches sent here and not yet confirmed: batch number -> their pending writes.
+  std::map<std::uint64_t, std::vector<std::uint64_t>> unacked;
+  std::uint64_t last_batch = 0;
 };
 
 }  // namespace fourinone::cache

@@ -61,12 +61,13 @@ void CacheServer::flush_links() {
     frame += link->outbox;
     link->outbox.clear();
     link->outbox_count = 0;
-    std::vector<std::uint64_t> ids = std::move(link->outbox_ids);
+    // The batch's writes, kept until the backup confirms them (one map node per batch).
+    const std::uint64_t batch = ++link->last_batch;
+    link->unacked.emplace(batch, std::move(link->outbox_ids));
     link->outbox_ids.clear();
-    for (auto pid : ids) link->unacked.insert(pid);
     const std::uint64_t generation = link->generation;
     link->conn->call_frame(std::move(frame), std::chrono::steady_clock::now() + kLinkCallTimeout,
-                     [this, m = member, generation, ids = std::move(ids)](Result<std::string> body) {
+                     [this, m = member, generation, batch](Result<std::string> body) {
                        Status s = body.status();
                        proto::Response response;
                        if (s.ok()) s = core::decode(body.value(), response, "replicate answer");
@@ -77,11 +78,11 @@ void CacheServer::flush_links() {
                          defer_link_failed(m, generation, s);
                          return;
                        }
-                       for (auto pid : ids) {
-                         auto u = it->second->unacked.find(pid);
-                         if (u != it->second->unacked.end()) it->second->unacked.erase(u);
-                         ack_one(pid);
-                       }
+                       auto sent = it->second->unacked.find(batch);
+                       if (sent == it->second->unacked.end()) return;
+                       std::vector<std::uint64_t> ids = std::move(sent->second);
+                       it->second->unacked.erase(sent);
+                       for (auto pid : ids) ack_one(pid);
                      });
   }
 }
@@ -218,7 +219,7 @@ void CacheServer::link_failed(const std::string& member, std::uint64_t generatio
   // A link still connecting was never counted and never was in sync; shrinking anyway costs
   // one park read and keeps one rule.
   auto& waiters = shrinks_[member];
-  for (auto pid : link->unacked) waiters.push_back(pid);
+  for (const auto& [batch, ids] : link->unacked) waiters.insert(waiters.end(), ids.begin(), ids.end());
   for (auto pid : link->outbox_ids) waiters.push_back(pid);
   if (link->conn) {
     link->conn->set_close_handler(nullptr);
@@ -306,23 +307,33 @@ void CacheServer::step_down(const std::string& why) {
 
 // --- the backup -----------------------------------------------------------------------------
 
+// Replication requests are read straight from their bytes (proto::ByteReader): a batch of
+// thousands of changes is applied without building a proto::Item for each.
 void CacheServer::handle_replication(const core::RpcConnectionPtr& connection, std::uint64_t id,
-                                     proto::Request& request) {
-  const auto op = static_cast<proto::Op>(request.op);
-  if (request.op > proto::kMaxOp) {
-    send_fail(connection, id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
+                                     std::string_view body) {
+  proto::ByteReader reader(body);
+  std::uint8_t op_byte = 0;
+  std::uint64_t layout_version = 0, epoch = 0, count = 0;
+  if (!proto::read_batch_head(reader, op_byte, layout_version, epoch, count)) {
+    send_fail(connection, id, Status(Errc::bad_request, "replication request does not decode"));
     return;
   }
-  if (request.epoch < epoch_) {
+  const auto op = static_cast<proto::Op>(op_byte);
+  if (op != proto::Op::replicate && op != proto::Op::sync_begin && op != proto::Op::sync_chunk &&
+      op != proto::Op::sync_end) {
+    send_fail(connection, id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(op_byte)));
+    return;
+  }
+  if (epoch < epoch_) {
     // A deposed primary: refuse, so it cannot have a write acknowledged.
-    reply_status(connection, id, Status(Errc::not_leader, "epoch " + std::to_string(request.epoch) +
+    reply_status(connection, id, Status(Errc::not_leader, "epoch " + std::to_string(epoch) +
                                                             " is over; the group is in epoch " + std::to_string(epoch_)));
     return;
   }
-  if (request.epoch > epoch_) {
-    if (role_ == Role::primary) step_down("a primary of epoch " + std::to_string(request.epoch) + " exists");
+  if (epoch > epoch_) {
+    if (role_ == Role::primary) step_down("a primary of epoch " + std::to_string(epoch) + " exists");
     std::unique_lock lock(state_mutex_);
-    epoch_ = request.epoch;
+    epoch_ = epoch;
     role_ = Role::backup;
     control_->poke();
   }
@@ -340,29 +351,36 @@ void CacheServer::handle_replication(const core::RpcConnectionPtr& connection, s
       break;
     case proto::Op::replicate:
     case proto::Op::sync_chunk:
-      for (const auto& item : request.items) {
+      for (std::uint64_t i = 0; i < count; ++i) {
+        proto::ItemView item;
+        if (!proto::read_item(reader, item)) {
+          // Changes before this one are applied: the link breaks, this backup leaves in_sync
+          // and gets a full copy, so nothing half-applied is ever trusted.
+          lock.unlock();
+          send_fail(connection, id, Status(Errc::bad_request, "replication item " + std::to_string(i) + " does not decode"));
+          return;
+        }
         if (item.mode == proto::kItemRemove) {
           store_.apply_replica_remove(item.key);
-        } else {
-          StoredValue v{item.value, item.version, item.ttl_ms > 0 ? now + item.ttl_ms : 0};
-          if (Status s = store_.apply_replica(item.key, v); !s.ok()) {
-            // Our bound is smaller than the primary's: the value cannot be held here, so
-            // this backup cannot be a faithful copy. Refusing breaks the link and drops us
-            // from in_sync instead of pretending.
-            reply_status(connection, id, s);
-            return;
-          }
+        } else if (Status s = store_.apply_replica(item.key, item.value, item.version,
+                                                   item.ttl_ms > 0 ? now + item.ttl_ms : 0);
+                   !s.ok()) {
+          // Our bound is smaller than the primary's: the value cannot be held here, so this
+          // backup cannot be a faithful copy. Refusing breaks the link and drops us from
+          // in_sync instead of pretending.
+          lock.unlock();
+          reply_status(connection, id, s);
+          return;
         }
       }
       break;
     case proto::Op::sync_end:
-      synced_epoch_ = request.epoch;
-      control_->report_synced(request.epoch);
-      spdlog::info("cache {}: full copy of epoch {} received ({} keys)", self_, request.epoch, store_.size());
+      synced_epoch_ = epoch;
+      control_->report_synced(epoch);
+      spdlog::info("cache {}: full copy of epoch {} received ({} keys)", self_, epoch, store_.size());
       break;
     default:
-      send_fail(connection, id, Status(Errc::bad_request, "unknown cache operation " + std::to_string(request.op)));
-      return;
+      break;
   }
   lock.unlock();
   std::string frame = core::frame_buffer();

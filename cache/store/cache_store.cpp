@@ -186,23 +186,30 @@ Result<StoredValue> CacheStore::remove(std::string_view key, std::uint64_t expec
 }
 
 Status CacheStore::apply_replica(std::string_view key, const StoredValue& entry) {
-  const std::uint64_t incoming = charge_of(key.size(), entry.value.size());
-  if (incoming > max_bytes_) return too_large(key.size(), entry.value.size(), max_bytes_);
+  return apply_replica(key, entry.value, entry.version, entry.expires_ms);
+}
+
+Status CacheStore::apply_replica(std::string_view key, std::string_view value, std::uint64_t version,
+                                 std::int64_t expires_ms) {
+  const std::uint64_t incoming = charge_of(key.size(), value.size());
+  if (incoming > max_bytes_) return too_large(key.size(), value.size(), max_bytes_);
 
   Slot* slot = find_slot(key);
   if (slot != nullptr) {
     StoredValue& stored = slot->second.stored;
     touch(slot);
     make_room(incoming, charge_of(key.size(), stored.value.size()), slot);
-    bytes_ = bytes_ - stored.value.size() + entry.value.size();
-    stored.value.assign(entry.value);
-    stored.version = entry.version;
-    stored.expires_ms = entry.expires_ms;
+    bytes_ = bytes_ - stored.value.size() + value.size();
+    stored.value.assign(value.data(), value.size());
+    stored.version = version;
+    stored.expires_ms = expires_ms;
     return Status();
   }
   make_room(incoming, 0, nullptr);
   Slot* fresh = new Slot(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
-  fresh->second.stored = entry;
+  fresh->second.stored.value.assign(value.data(), value.size());
+  fresh->second.stored.version = version;
+  fresh->second.stored.expires_ms = expires_ms;
   fresh->second.hash = SlotIndex<Slot, KeyOf>::hash(key);
   index_.insert(fresh, fresh->second.hash);
   link_newest(fresh);

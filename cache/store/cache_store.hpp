@@ -99,6 +99,8 @@ class CacheStore {
   // A backup applying the primary's decision: stores exactly this entry (value, version,
   // expires_ms), evicting as needed; never refuses except too_large.
   Status apply_replica(std::string_view key, const StoredValue& entry);
+  // The same from the bytes of a replication request, without building a StoredValue.
+  Status apply_replica(std::string_view key, std::string_view value, std::uint64_t version, std::int64_t expires_ms);
   // A backup applying the primary's remove (absent is fine).
   void apply_replica_remove(std::string_view key);
 

@@ -38,3 +38,36 @@ TEST_CASE("a batch request encoded from its head and appended items decodes as t
   CHECK(decoded.items.size() == 2);
   CHECK(decoded.items[1].ttl_ms == 77);
 }
+
+TEST_CASE("the byte reader reads a batch back without copying and refuses truncated or lying input") {
+  std::string out;
+  proto::append_batch_request_head(out, proto::Op::replicate, 5, 8, 2);
+  proto::append_item(out, "k1", "value one", 0, 3, 0);
+  proto::append_item(out, "k2", "", proto::kItemRemove, 0, 77);
+  proto::ByteReader r(out);
+  std::uint8_t op = 0;
+  std::uint64_t layout = 0, epoch = 0, count = 0;
+  REQUIRE(proto::read_batch_head(r, op, layout, epoch, count));
+  CHECK(op == static_cast<std::uint8_t>(proto::Op::replicate));
+  CHECK(epoch == 8);
+  REQUIRE(count == 2);
+  proto::ItemView a, b;
+  REQUIRE(proto::read_item(r, a));
+  REQUIRE(proto::read_item(r, b));
+  CHECK(a.key == "k1");
+  CHECK(a.value == "value one");
+  CHECK(a.version == 3);
+  CHECK(b.mode == proto::kItemRemove);
+  CHECK(b.ttl_ms == 77);
+  CHECK(r.remaining() == 0);
+  for (std::size_t cut = 0; cut < out.size(); ++cut) {  // every truncation fails somewhere
+    proto::ByteReader t(std::string_view(out).substr(0, cut));
+    proto::ItemView x;
+    bool ok = proto::read_batch_head(t, op, layout, epoch, count) && proto::read_item(t, x) && proto::read_item(t, x);
+    CHECK_FALSE(ok);
+  }
+  std::string lying;
+  proto::append_batch_request_head(lying, proto::Op::replicate, 0, 1, 1000000);  // a count with nothing behind it
+  proto::ByteReader l(lying);
+  CHECK_FALSE(proto::read_batch_head(l, op, layout, epoch, count));
+}
