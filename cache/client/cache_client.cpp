@@ -20,6 +20,14 @@ Status item_status(const proto::ItemResult& item) { return status_of(item.code, 
 
 CacheItem to_item(proto::ItemResult&& r) { return CacheItem{std::move(r.value), r.version, r.ttl_ms}; }
 
+// A single-key answer's item, or the error of the call, of the request or of the item.
+Result<proto::ItemResult> item_of(Result<proto::Response> r) {
+  if (!r.ok()) return r.status();
+  if (Status s = status_of(r->code, r->message); !s.ok()) return s;
+  if (Status s = item_status(r->item); !s.ok()) return s;
+  return std::move(r->item);
+}
+
 }  // namespace
 
 CacheClient::CacheClient(CacheOptions options)
@@ -372,11 +380,9 @@ Result<CacheItem> CacheClient::get(std::string_view key) {
   call.request.item.key = key;
   call.route_key = key;
   call.deadline = Clock::now() + options_.call_timeout;
-  auto r = call_sync(std::move(call));
-  if (!r.ok()) return r.status();
-  if (Status s = status_of(r->code, r->message); !s.ok()) return s;
-  if (Status s = item_status(r->item); !s.ok()) return s;
-  return to_item(std::move(r->item));
+  auto item = item_of(call_sync(std::move(call)));
+  if (!item.ok()) return item.status();
+  return to_item(std::move(item.value()));
 }
 
 Result<std::uint64_t> CacheClient::write(std::string_view key, std::string_view value, std::uint8_t mode,
@@ -389,11 +395,9 @@ Result<std::uint64_t> CacheClient::write(std::string_view key, std::string_view 
   call.request.item = proto::Item{std::string(key), std::string(value), mode, expected_version, ttl.count()};
   call.route_key = key;
   call.deadline = Clock::now() + options_.call_timeout;
-  auto r = call_sync(std::move(call));
-  if (!r.ok()) return r.status();
-  if (Status s = status_of(r->code, r->message); !s.ok()) return s;
-  if (Status s = item_status(r->item); !s.ok()) return s;
-  return r->item.version;
+  auto item = item_of(call_sync(std::move(call)));
+  if (!item.ok()) return item.status();
+  return item->version;
 }
 
 Result<std::uint64_t> CacheClient::set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
@@ -418,11 +422,9 @@ Result<CacheItem> CacheClient::remove(std::string_view key, std::uint64_t expect
   call.request.item.version = expected_version;
   call.route_key = key;
   call.deadline = Clock::now() + options_.call_timeout;
-  auto r = call_sync(std::move(call));
-  if (!r.ok()) return r.status();
-  if (Status s = status_of(r->code, r->message); !s.ok()) return s;
-  if (Status s = item_status(r->item); !s.ok()) return s;
-  return to_item(std::move(r->item));
+  auto item = item_of(call_sync(std::move(call)));
+  if (!item.ok()) return item.status();
+  return to_item(std::move(item.value()));
 }
 
 void CacheClient::async_get(std::string_view key, ItemCallback done) {
@@ -436,10 +438,9 @@ void CacheClient::async_get(std::string_view key, ItemCallback done) {
   call.route_key = key;
   call.deadline = Clock::now() + options_.call_timeout;
   call.done = [done = std::move(done)](Result<proto::Response> r) {
-    if (!r.ok()) return done(r.status());
-    if (Status s = status_of(r->code, r->message); !s.ok()) return done(s);
-    if (Status s = item_status(r->item); !s.ok()) return done(s);
-    done(to_item(std::move(r->item)));
+    auto item = item_of(std::move(r));
+    if (!item.ok()) return done(item.status());
+    done(to_item(std::move(item.value())));
   };
   submit(std::move(call));
 }
@@ -458,10 +459,9 @@ void CacheClient::async_set(std::string_view key, std::string_view value, std::c
   call.route_key = key;
   call.deadline = Clock::now() + options_.call_timeout;
   call.done = [done = std::move(done)](Result<proto::Response> r) {
-    if (!r.ok()) return done(r.status());
-    if (Status s = status_of(r->code, r->message); !s.ok()) return done(s);
-    if (Status s = item_status(r->item); !s.ok()) return done(s);
-    done(r->item.version);
+    auto item = item_of(std::move(r));
+    if (!item.ok()) return done(item.status());
+    done(item->version);
   };
   submit(std::move(call));
 }

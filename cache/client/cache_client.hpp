@@ -96,6 +96,9 @@ class CacheClient final : public Cache {
 
   // --- any thread --------------------------------------------------------------------------
   Result<proto::Response> call_sync(Call call);
+  // One request per group, in parallel, for a multi op; again from the start after a
+  // stale_layout (gets and sets are safe to repeat), until the deadline.
+  Result<std::vector<proto::ItemResult>> run_multi(const std::vector<proto::Item>& items, proto::Op op);
   Status check_key(std::string_view key) const;
   Status check_value(std::string_view value) const;
   Result<std::uint64_t> write(std::string_view key, std::string_view value, std::uint8_t mode,

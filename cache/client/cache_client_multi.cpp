@@ -82,14 +82,7 @@ Result<std::vector<proto::ItemResult>> run_batches(const std::vector<proto::Item
 
 }  // namespace
 
-Result<std::vector<std::optional<CacheItem>>> CacheClient::multi_get(const std::vector<std::string>& keys) {
-  std::vector<proto::Item> items;
-  for (const auto& key : keys) {
-    if (Status s = check_key(key); !s.ok()) return Status(s.code(), "key '" + key + "': " + s.message());
-    proto::Item item;
-    item.key = key;
-    items.push_back(std::move(item));
-  }
+Result<std::vector<proto::ItemResult>> CacheClient::run_multi(const std::vector<proto::Item>& items, proto::Op op) {
   if (std::this_thread::get_id() == io_thread_id_) {
     return Status(Errc::bad_request, "a synchronous cache call from a cache callback would deadlock");
   }
@@ -100,7 +93,7 @@ Result<std::vector<std::optional<CacheItem>>> CacheClient::multi_get(const std::
       std::lock_guard lock(ring_mutex_);
       ring = public_ring_;
     }
-    auto results = run_batches<CacheClient>(items, proto::Op::multi_get, ring, [&](const Batch& b, ResponseDone done) {
+    auto results = run_batches<CacheClient>(items, op, ring, [&](const Batch& b, ResponseDone done) {
       Call call;
       call.request = b.request;
       call.group = b.group;
@@ -113,20 +106,32 @@ Result<std::vector<std::optional<CacheItem>>> CacheClient::multi_get(const std::
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }
-    if (!results.ok()) return results.status();
-    std::vector<std::optional<CacheItem>> out;
-    out.reserve(keys.size());
-    for (auto& r : results.value()) {
-      if (r.code == 0) {
-        out.emplace_back(CacheItem{std::move(r.value), r.version, r.ttl_ms});
-      } else if (r.code == static_cast<std::uint8_t>(Errc::not_found)) {
-        out.emplace_back(std::nullopt);
-      } else {
-        return status_of(r.code, r.value);
-      }
-    }
-    return out;
+    return results;
   }
+}
+
+Result<std::vector<std::optional<CacheItem>>> CacheClient::multi_get(const std::vector<std::string>& keys) {
+  std::vector<proto::Item> items;
+  for (const auto& key : keys) {
+    if (Status s = check_key(key); !s.ok()) return Status(s.code(), "key '" + key + "': " + s.message());
+    proto::Item item;
+    item.key = key;
+    items.push_back(std::move(item));
+  }
+  auto results = run_multi(items, proto::Op::multi_get);
+  if (!results.ok()) return results.status();
+  std::vector<std::optional<CacheItem>> out;
+  out.reserve(keys.size());
+  for (auto& r : results.value()) {
+    if (r.code == 0) {
+      out.emplace_back(CacheItem{std::move(r.value), r.version, r.ttl_ms});
+    } else if (r.code == static_cast<std::uint8_t>(Errc::not_found)) {
+      out.emplace_back(std::nullopt);
+    } else {
+      return status_of(r.code, r.value);
+    }
+  }
+  return out;
 }
 
 Result<std::vector<std::uint64_t>> CacheClient::multi_set(const std::vector<std::pair<std::string, std::string>>& pairs,
@@ -138,37 +143,14 @@ Result<std::vector<std::uint64_t>> CacheClient::multi_set(const std::vector<std:
     if (Status s = check_value(value); !s.ok()) return Status(s.code(), "key '" + key + "': " + s.message());
     items.push_back(proto::Item{key, value, 0, 0, ttl.count()});
   }
-  if (std::this_thread::get_id() == io_thread_id_) {
-    return Status(Errc::bad_request, "a synchronous cache call from a cache callback would deadlock");
+  auto results = run_multi(items, proto::Op::multi_set);
+  if (!results.ok()) return results.status();
+  std::vector<std::uint64_t> versions;
+  for (auto& r : results.value()) {
+    if (r.code != 0) return status_of(r.code, r.value);
+    versions.push_back(r.version);
   }
-  const auto deadline = Clock::now() + options_.call_timeout;
-  while (true) {
-    std::shared_ptr<const HashRing> ring;
-    {
-      std::lock_guard lock(ring_mutex_);
-      ring = public_ring_;
-    }
-    auto results = run_batches<CacheClient>(items, proto::Op::multi_set, ring, [&](const Batch& b, ResponseDone done) {
-      Call call;
-      call.request = b.request;
-      call.group = b.group;
-      call.deadline = deadline;
-      call.done = std::move(done);
-      submit(std::move(call));
-    });
-    if (!results.ok() && results.status().code() == Errc::stale_layout && Clock::now() < deadline) {
-      request_refresh();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      continue;
-    }
-    if (!results.ok()) return results.status();
-    std::vector<std::uint64_t> versions;
-    for (auto& r : results.value()) {
-      if (r.code != 0) return status_of(r.code, r.value);
-      versions.push_back(r.version);
-    }
-    return versions;
-  }
+  return versions;
 }
 
 Result<CacheItem> CacheClient::get_or_load(std::string_view key, const Loader& loader, std::chrono::milliseconds ttl) {

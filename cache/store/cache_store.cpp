@@ -153,16 +153,7 @@ Result<CacheStore::Slot*> CacheStore::write(std::string_view key, std::string_vi
     return slot;
   }
 
-  make_room(incoming, 0, nullptr);
-  Slot* fresh = new Slot(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
-  fresh->second.hash = SlotIndex<Slot, KeyOf>::hash(key);
-  index_.insert(fresh, fresh->second.hash);
-  fresh->second.stored.value.assign(value.data(), value.size());
-  fresh->second.stored.version = 1;
-  fresh->second.stored.expires_ms = expires_ms;
-  link_newest(fresh);
-  bytes_ += incoming;
-  return fresh;
+  return insert_new(key, value, 1, expires_ms);
 }
 
 Result<StoredValue> CacheStore::remove(std::string_view key, std::uint64_t expected_version, std::int64_t now_ms) {
@@ -205,15 +196,7 @@ Status CacheStore::apply_replica(std::string_view key, std::string_view value, s
     stored.expires_ms = expires_ms;
     return Status();
   }
-  make_room(incoming, 0, nullptr);
-  Slot* fresh = new Slot(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
-  fresh->second.stored.value.assign(value.data(), value.size());
-  fresh->second.stored.version = version;
-  fresh->second.stored.expires_ms = expires_ms;
-  fresh->second.hash = SlotIndex<Slot, KeyOf>::hash(key);
-  index_.insert(fresh, fresh->second.hash);
-  link_newest(fresh);
-  bytes_ += incoming;
+  insert_new(key, value, version, expires_ms);
   return Status();
 }
 
@@ -285,6 +268,21 @@ StoreStats CacheStore::stats() const {
 
 CacheStore::Slot* CacheStore::find_slot(std::string_view key) const {
   return index_.find(key, SlotIndex<Slot, KeyOf>::hash(key));
+}
+
+CacheStore::Slot* CacheStore::insert_new(std::string_view key, std::string_view value, std::uint64_t version,
+                                         std::int64_t expires_ms) {
+  const std::uint64_t incoming = charge_of(key.size(), value.size());
+  make_room(incoming, 0, nullptr);
+  Slot* fresh = new Slot(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
+  fresh->second.stored.value.assign(value.data(), value.size());
+  fresh->second.stored.version = version;
+  fresh->second.stored.expires_ms = expires_ms;
+  fresh->second.hash = SlotIndex<Slot, KeyOf>::hash(key);
+  index_.insert(fresh, fresh->second.hash);
+  link_newest(fresh);
+  bytes_ += incoming;
+  return fresh;
 }
 
 void CacheStore::link_newest(Slot* slot) {

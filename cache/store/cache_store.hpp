@@ -140,6 +140,8 @@ class CacheStore {
   };
 
   Slot* find_slot(std::string_view key) const;
+  // A new entry at the newest end, after evicting what its charge needs. REQUIRES: key absent.
+  Slot* insert_new(std::string_view key, std::string_view value, std::uint64_t version, std::int64_t expires_ms);
   void link_newest(Slot* slot);
   void unlink(Slot* slot);
   void touch(Slot* slot);
