@@ -368,21 +368,6 @@ section=$work/section.md
   cat "$raw"
   echo '```'
 } >"$section"
-results=bench/RESULTS.md
-touch "$results"
-# Replaces the section in place (from its title to the next "#" or "##" title outside a code
-# block), or appends it; every other line stays as it was.
-awk -v title="$title" -v section="$section" '
-  function emit(   line) { while ((getline line < section) > 0) print line; close(section); done = 1 }
-  {
-    if (!fence && $0 == title) { emit(); skip = 1; next }
-    if (skip && !fence && /^##? /) { skip = 0; print "" }
-    if (/^```/) fence = !fence
-    if (!skip) print
-  }
-  END {
-    if (!done) { if (NR > 0) print ""; emit() }
-  }' "$results" >"$work/RESULTS.md"
-cat "$work/RESULTS.md" >"$results"
+write_results_section cache "$section"
 echo
-echo "written to $results (${elapsed} s in all)"
+echo "written to bench/RESULTS.md (${elapsed} s in all)"

@@ -101,3 +101,30 @@ stop_pid_files() {
 _runs_from() {
   [[ $1 =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF "$2"
 }
+
+# write_results_section NAME FILE: puts FILE's text into bench/RESULTS.md between the lines
+# "<!-- NAME: begin -->" and "<!-- NAME: end -->", replacing what was there, or appends it
+# with those lines; every other part of the file stays as it was. Each bench script owns one
+# section, so running one never wipes another's figures.
+write_results_section() {
+  local name=$1 file=$2 results=bench/RESULTS.md tmp
+  local begin="<!-- $name: begin -->" end="<!-- $name: end -->"
+  touch "$results"
+  tmp=$(mktemp)
+  awk -v begin="$begin" -v end="$end" -v file="$file" '
+    function emit(   line) {
+      print begin
+      while ((getline line < file) > 0) print line
+      close(file)
+      print end
+      done = 1
+    }
+    $0 == begin { emit(); skip = 1; next }
+    skip && $0 == end { skip = 0; next }
+    !skip { print }
+    END {
+      if (!done) { if (NR > 0) print ""; emit() }
+    }' "$results" >"$tmp"
+  cat "$tmp" >"$results"
+  rm -f "$tmp"
+}

@@ -172,6 +172,7 @@ echo "$table"
       echo
     done
   done
-} >bench/RESULTS.md
+} >"$work/section.md"
+write_results_section peers "$work/section.md"
 echo
 echo "written to bench/RESULTS.md (${elapsed} s in all)"
