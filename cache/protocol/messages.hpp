@@ -1,4 +1,4 @@
-// The cache's request and response bodies (inside core frames; see cache/protocol/WIRE.md).
+// The cache's request and response bodies (inside core frames; byte layout in cache/protocol/WIRE.md).
 //
 // One Request shape serves every operation: the single-key fields carry get/set/remove, and
 // `items` carries multi-key and replication batches. Every client request names the layout
