@@ -30,6 +30,20 @@ Result<proto::ItemResult> item_of(Result<proto::Response> r) {
 
 }  // namespace
 
+void CacheClient::Call::finish(Result<proto::Response> response) {
+  if (item_done) {
+    auto item = item_of(std::move(response));
+    if (!item.ok()) return item_done(item.status());
+    return item_done(to_item(std::move(item.value())));
+  }
+  if (version_done) {
+    auto item = item_of(std::move(response));
+    if (!item.ok()) return version_done(item.status());
+    return version_done(item->version);
+  }
+  done(std::move(response));
+}
+
 CacheClient::CacheClient(CacheOptions options)
     : options_(std::move(options)),
       domains_(options_.service),
@@ -61,10 +75,10 @@ CacheClient::~CacheClient() {
       sweep_timer_.cancel();
       auto waiting = std::move(waiting_);
       waiting_.clear();
-      for (auto& call : waiting) call.done(Status(Errc::cancelled, "the cache client is closing"));
+      for (auto& call : waiting) call.finish(Status(Errc::cancelled, "the cache client is closing"));
       for (auto& [address, pool] : pools_) {
         (void)address;
-        for (auto& call : pool.queued) call.done(Status(Errc::cancelled, "the cache client is closing"));
+        for (auto& call : pool.queued) call.finish(Status(Errc::cancelled, "the cache client is closing"));
         pool.queued.clear();
         auto conns = std::move(pool.conns);  // their close handlers would edit pool.conns
         pool.conns.clear();
@@ -174,11 +188,11 @@ void CacheClient::submit(Call call) {
 
 void CacheClient::send(Call call) {
   if (closing_) {
-    call.done(Status(Errc::cancelled, "the cache client is closing"));
+    call.finish(Status(Errc::cancelled, "the cache client is closing"));
     return;
   }
   if (Clock::now() >= call.deadline) {
-    call.done(Status(Errc::timeout, "no answer from the cache before the deadline"));
+    call.finish(Status(Errc::timeout, "no answer from the cache before the deadline"));
     return;
   }
   std::string address = call.address;
@@ -189,7 +203,7 @@ void CacheClient::send(Call call) {
       call.request.layout_version = ring_.version();
       if (group.empty()) {
         auto pinned = pinned_group(call.route_key);
-        call.done(pinned ? Status(Errc::bad_request, "key is pinned to group '" + std::string(*pinned) +
+        call.finish(pinned ? Status(Errc::bad_request, "key is pinned to group '" + std::string(*pinned) +
                                                          "', which the cache layout (version " +
                                                          std::to_string(ring_.version()) + ") does not have")
                          : Status(Errc::unavailable, "the cache layout has no groups"));
@@ -210,12 +224,21 @@ void CacheClient::send(Call call) {
     return;
   }
   auto conn = pool.conns[pool.next++ % pool.conns.size()];
-  auto deadline = call.deadline;
+  const auto deadline = call.deadline;
   std::string frame = core::frame_buffer(32 + call.request.item.key.size() + call.request.item.value.size());
   core::encode_into(frame, call.request);
-  conn->call_frame(std::move(frame), deadline, [this, c = std::move(call), address](Result<std::string> answer) mutable {
-    on_answer(std::move(c), address, std::move(answer));
-  });
+  call.sent_to = std::move(address);
+  std::uint32_t slot = 0;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(in_flight_.size());
+    in_flight_.push_back(std::move(call));
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    in_flight_[slot] = std::move(call);
+  }
+  conn->call_frame(std::move(frame), deadline,
+                   [this, slot](Result<std::string> answer) { on_answer(slot, std::move(answer)); });
 }
 
 void CacheClient::connect_pool(const std::string& address) {
@@ -224,7 +247,7 @@ void CacheClient::connect_pool(const std::string& address) {
   if (!parsed.ok()) {
     auto queued = std::move(pool.queued);
     pools_.erase(address);
-    for (auto& call : queued) call.done(parsed.status());
+    for (auto& call : queued) call.finish(parsed.status());
     return;
   }
   pool.connecting = true;
@@ -265,20 +288,23 @@ void CacheClient::connect_pool(const std::string& address) {
   }
 }
 
-void CacheClient::on_answer(Call call, const std::string& address, Result<std::string> answer) {
+void CacheClient::on_answer(std::uint32_t slot, Result<std::string> answer) {
+  Call call = std::move(in_flight_[slot]);
+  free_slots_.push_back(slot);
+  const std::string& address = call.sent_to;
   if (closing_) {
-    call.done(Status(Errc::cancelled, "the cache client is closing"));
+    call.finish(Status(Errc::cancelled, "the cache client is closing"));
     return;
   }
   if (!answer.ok()) {
     if (answer.status().code() == Errc::timeout) {
-      call.done(answer.status());
+      call.finish(answer.status());
       return;
     }
     // The connection broke: the server may be gone; ask the park who leads now.
     request_refresh();
     if (!call.address.empty()) {
-      call.done(answer.status());
+      call.finish(answer.status());
       return;
     }
     retry_later(std::move(call));
@@ -286,7 +312,7 @@ void CacheClient::on_answer(Call call, const std::string& address, Result<std::s
   }
   proto::Response response;
   if (Status s = core::decode(answer.value(), response, "cache answer"); !s.ok()) {
-    call.done(s);
+    call.finish(s);
     return;
   }
   const auto code = static_cast<Errc>(response.code);
@@ -307,7 +333,7 @@ void CacheClient::on_answer(Call call, const std::string& address, Result<std::s
     retry_later(std::move(call));
     return;
   }
-  call.done(std::move(response));
+  call.finish(std::move(response));
 }
 
 void CacheClient::retry_later(Call call) {
@@ -327,7 +353,7 @@ void CacheClient::sweep() {
   std::vector<Call> keep;
   for (auto& call : waiting_) {
     if (now >= call.deadline) {
-      call.done(Status(Errc::unavailable, "no primary of the key's group answered before the deadline"));
+      call.finish(Status(Errc::unavailable, "no primary of the key's group answered before the deadline"));
     } else {
       keep.push_back(std::move(call));
     }
@@ -437,11 +463,7 @@ void CacheClient::async_get(std::string_view key, ItemCallback done) {
   call.request.item.key = key;
   call.route_key = key;
   call.deadline = Clock::now() + options_.call_timeout;
-  call.done = [done = std::move(done)](Result<proto::Response> r) {
-    auto item = item_of(std::move(r));
-    if (!item.ok()) return done(item.status());
-    done(to_item(std::move(item.value())));
-  };
+  call.item_done = std::move(done);
   submit(std::move(call));
 }
 
@@ -458,11 +480,7 @@ void CacheClient::async_set(std::string_view key, std::string_view value, std::c
   call.request.item = proto::Item{std::string(key), std::string(value), 0, 0, ttl.count()};
   call.route_key = key;
   call.deadline = Clock::now() + options_.call_timeout;
-  call.done = [done = std::move(done)](Result<proto::Response> r) {
-    auto item = item_of(std::move(r));
-    if (!item.ok()) return done(item.status());
-    done(item->version);
-  };
+  call.version_done = std::move(done);
   submit(std::move(call));
 }
 

@@ -66,8 +66,14 @@ class CacheClient final : public Cache {
     std::string route_key;   // non-empty: routed by this key's group at every attempt
     std::string group;       // otherwise: this group's primary ...
     std::string address;     // ... or this server exactly (stat)
+    std::string sent_to;     // the server of the attempt in flight
     Clock::time_point deadline;
+    // Exactly one is set. The async single-key forms keep the user's callback itself, so no
+    // wrapper is allocated per call.
     ResponseDone done;
+    ItemCallback item_done;
+    VersionCallback version_done;
+    void finish(Result<proto::Response> response);
   };
   struct Pool {
     std::vector<std::shared_ptr<core::RpcClient>> conns;
@@ -83,7 +89,7 @@ class CacheClient final : public Cache {
   // --- io thread ---------------------------------------------------------------------------
   void submit(Call call);  // any thread
   void send(Call call);
-  void on_answer(Call call, const std::string& address, Result<std::string> body);
+  void on_answer(std::uint32_t slot, Result<std::string> body);
   void retry_later(Call call);
   void connect_pool(const std::string& address);
   void apply_view(View view);
@@ -124,6 +130,10 @@ class CacheClient final : public Cache {
   std::map<std::string, std::string> primaries_;
   std::map<std::string, Pool> pools_;
   std::vector<Call> waiting_;
+  // Calls sent and not answered, by slot: the answer's callback captures only (this, slot),
+  // which std::function holds without allocating.
+  std::vector<Call> in_flight_;
+  std::vector<std::uint32_t> free_slots_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer sweep_timer_;
   bool retry_armed_ = false;
