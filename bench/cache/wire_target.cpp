@@ -8,19 +8,16 @@
 // version. One group only: a key of another group would be answered stale_layout, which the
 // batch counts as an error.
 //
-// DESIGN: the same as resp_target.cpp: a batch is one write of request frames, then reads
+// DESIGN: stream_connection.hpp's batch, as for Redis: one write of request frames, then reads
 // until every answer is parsed; at most one Asio operation pending per connection.
-#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include <cstring>
 #include <iostream>
-#include <optional>
 
+#include "bench/cache/stream_connection.hpp"
 #include "bench/cache/target.hpp"
 #include "cache/protocol/views.hpp"
 #include "core/frame.hpp"
@@ -53,112 +50,57 @@ bool answer_codes(std::string_view body, std::uint8_t& code, std::uint8_t& item_
   return true;
 }
 
-class WireConnection final : public Connection {
+// Our request and answer frames for StreamConnection.
+class Wire {
  public:
-  WireConnection(tcp::socket socket, std::uint64_t layout_version)
-      : socket_(std::move(socket)), layout_version_(layout_version), in_(kReadChunk) {}
+  static constexpr std::string_view kSurplus = "more answers than requests";
 
-  void async_batch(const std::vector<Op>& ops, const std::string& value, BatchDone done) override {
-    out_.clear();
-    for (const Op& op : ops) {
-      const std::size_t start = out_.size();
-      out_.resize(start + core::kFrameHeaderSize);
-      core::WireOutputArchive ar(out_);
-      ar(static_cast<std::uint8_t>(op.is_set ? proto::Op::set : proto::Op::get), layout_version_,
-         std::uint64_t{0});
-      proto::append_item(out_, op.key, op.is_set ? std::string_view(value) : std::string_view(), 0, 0, 0);
-      ar(cereal::make_size_tag(static_cast<cereal::size_type>(0)));  // no items
-      core::encode_header({core::kFrameMagic, core::kProtocolVersion, core::FrameType::request, ++next_id_,
-                           static_cast<std::uint32_t>(out_.size() - start - core::kFrameHeaderSize)},
-                          out_.data() + start);
+  explicit Wire(std::uint64_t layout_version) : layout_version_(layout_version) {}
+
+  void append_request(const Op& op, const std::string& value, std::string& out) {
+    const std::size_t start = out.size();
+    out.resize(start + core::kFrameHeaderSize);
+    core::WireOutputArchive ar(out);
+    ar(static_cast<std::uint8_t>(op.is_set ? proto::Op::set : proto::Op::get), layout_version_, std::uint64_t{0});
+    proto::append_item(out, op.key, op.is_set ? std::string_view(value) : std::string_view(), 0, 0, 0);
+    ar(cereal::make_size_tag(static_cast<cereal::size_type>(0)));  // no items
+    core::encode_header({core::kFrameMagic, core::kProtocolVersion, core::FrameType::request, ++next_id_,
+                         static_cast<std::uint32_t>(out.size() - start - core::kFrameHeaderSize)},
+                        out.data() + start);
+  }
+
+  // One answer frame: ok when both codes are ok, a miss when the item is not_found, else an
+  // error named by the first code that is not ok.
+  std::ptrdiff_t parse_reply(std::string_view in, Reply& reply) {
+    if (in.size() < core::kFrameHeaderSize) return kIncomplete;
+    auto header = core::decode_header(in.data());
+    if (header.magic != core::kFrameMagic) {
+      reply.text = "not a Fourinone frame";
+      return kGiveUp;
     }
-    pending_ = ops.size();
-    result_ = {};
-    done_ = std::move(done);
-    if (ops.empty()) return asio::post(socket_.get_executor(), [this] { finish(); });
-    error_code ec;
-    std::size_t written = socket_.write_some(asio::buffer(out_), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      written = 0;
-      ec = {};
+    const std::size_t total = core::kFrameHeaderSize + header.body_length;
+    if (in.size() < total) return kIncomplete;
+    std::uint8_t code = 0, item_code = 0;
+    if (header.type != core::FrameType::response ||
+        !answer_codes(in.substr(core::kFrameHeaderSize, header.body_length), code, item_code)) {
+      reply.text = "an answer that is not a cache response";
+      return kGiveUp;
     }
-    if (ec) {
-      asio::post(socket_.get_executor(), [this, ec] { fail(ec.message()); });
-      return;
+    if (code == 0 && item_code == 0) {
+      reply.kind = ReplyKind::ok;
+    } else if (code != 0 || item_code != static_cast<std::uint8_t>(fourinone::Errc::not_found)) {
+      error_ = std::string("error code ") + fourinone::errc_name(static_cast<fourinone::Errc>(code ? code : item_code));
+      reply = {ReplyKind::error, error_};
+    } else {
+      reply.kind = ReplyKind::miss;
     }
-    if (written == out_.size()) return read_some();
-    asio::async_write(socket_, asio::buffer(out_.data() + written, out_.size() - written),
-                      [this](error_code ec, std::size_t) { ec ? fail(ec.message()) : read_some(); });
+    return static_cast<std::ptrdiff_t>(total);
   }
 
  private:
-  static constexpr std::size_t kReadChunk = 64 * 1024;
-
-  void read_some() {
-    if (in_end_ == in_.size()) {
-      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-      in_end_ -= in_begin_;
-      in_begin_ = 0;
-      if (in_end_ == in_.size()) in_.resize(in_.size() * 2);
-    }
-    socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                            [this](error_code ec, std::size_t n) { on_read(ec, n); });
-  }
-
-  void on_read(error_code ec, std::size_t n) {
-    if (ec) return fail(ec == asio::error::eof ? "the server closed the connection" : ec.message());
-    in_end_ += n;
-    while (pending_ > 0) {
-      if (in_end_ - in_begin_ < core::kFrameHeaderSize) return read_some();
-      auto header = core::decode_header(in_.data() + in_begin_);
-      if (header.magic != core::kFrameMagic) return fail("not a Fourinone frame");
-      const std::size_t total = core::kFrameHeaderSize + header.body_length;
-      if (in_end_ - in_begin_ < total) return read_some();
-      std::string_view body(in_.data() + in_begin_ + core::kFrameHeaderSize, header.body_length);
-      in_begin_ += total;
-      --pending_;
-      std::uint8_t code = 0, item_code = 0;
-      if (header.type != core::FrameType::response || !answer_codes(body, code, item_code)) {
-        return fail("an answer that is not a cache response");
-      }
-      if (code == 0 && item_code == 0) {
-        ++result_.ok;
-      } else if (code != 0 || item_code != static_cast<std::uint8_t>(fourinone::Errc::not_found)) {
-        if (result_.errors++ == 0) {
-          result_.error = std::string("error code ") + fourinone::errc_name(static_cast<fourinone::Errc>(code ? code : item_code));
-        }
-      }
-    }
-    if (in_begin_ != in_end_) return fail("more answers than requests");
-    in_begin_ = in_end_ = 0;
-    finish();
-  }
-
-  void fail(const std::string& why) {
-    if (result_.error.empty()) result_.error = why;
-    result_.errors += pending_;
-    pending_ = 0;
-    error_code ignored;
-    socket_.close(ignored);
-    finish();
-  }
-
-  void finish() {
-    BatchResult result = std::move(result_);
-    BatchDone done = std::move(done_);
-    done(result);
-  }
-
-  tcp::socket socket_;
   std::uint64_t layout_version_;
   std::uint64_t next_id_ = 0;
-  std::string out_;
-  std::vector<char> in_;
-  std::size_t in_begin_ = 0;
-  std::size_t in_end_ = 0;
-  std::size_t pending_ = 0;
-  BatchResult result_;
-  BatchDone done_;
+  std::string error_;  // the text of the last error reply, which reply.text points to
 };
 
 class WireTarget final : public Target {
@@ -169,16 +111,11 @@ class WireTarget final : public Target {
   std::string name() const override { return "fourinone-wire"; }
 
   std::unique_ptr<Connection> connect(int index) override {
-    error_code ec;
-    tcp::resolver resolver(io_);
-    auto endpoints = resolver.resolve(primary_.host, std::to_string(primary_.port), ec);
-    tcp::socket socket(io_);
-    if (!ec) asio::connect(socket, endpoints, ec);
-    if (!ec) socket.set_option(tcp::no_delay(true), ec);
-    if (!ec) {
-      // The hello, blocking: no login (the bench's park has no USERS).
+    // The hello, blocking: no login (the bench's park has no USERS).
+    auto greet = [index](tcp::socket& socket) {
       std::string hello = core::make_frame(core::FrameType::hello, 0,
                                            core::encode(core::HelloRequest{static_cast<std::uint64_t>(index) + 1, "", "n"}));
+      error_code ec;
       asio::write(socket, asio::buffer(hello), ec);
       char head[core::kFrameHeaderSize];
       if (!ec) asio::read(socket, asio::buffer(head), ec);
@@ -188,13 +125,11 @@ class WireTarget final : public Target {
         asio::read(socket, asio::buffer(body), ec);
         if (!ec && header.type != core::FrameType::hello_reply) ec = asio::error::connection_refused;
       }
-    }
-    if (!ec) socket.non_blocking(true, ec);
-    if (ec) {
-      std::cerr << "fourinone-wire: cannot connect to " << primary_.to_string() << ": " << ec.message() << "\n";
-      return nullptr;
-    }
-    return std::make_unique<WireConnection>(std::move(socket), layout_version_);
+      return ec;
+    };
+    auto socket = open_socket(io_, name(), primary_.host, primary_.port, greet);
+    if (!socket) return nullptr;
+    return std::make_unique<StreamConnection<Wire>>(std::move(*socket), Wire(layout_version_));
   }
 
  private:
