@@ -223,7 +223,16 @@ void CacheClient::send(Call call) {
     if (!pool.connecting) connect_pool(address);
     return;
   }
-  auto conn = pool.conns[pool.next++ % pool.conns.size()];
+  auto conn = pool.conns[pool.next % pool.conns.size()];
+  if (!pool.turn_started) {
+    pool.turn_started = true;
+    boost::asio::post(io_, [this, address] {
+      auto it = pools_.find(address);
+      if (it == pools_.end()) return;
+      it->second.turn_started = false;
+      ++it->second.next;
+    });
+  }
   const auto deadline = call.deadline;
   std::string frame = core::frame_buffer(32 + call.request.item.key.size() + call.request.item.value.size());
   core::encode_into(frame, call.request);

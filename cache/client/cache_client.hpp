@@ -77,7 +77,10 @@ class CacheClient final : public Cache {
   };
   struct Pool {
     std::vector<std::shared_ptr<core::RpcClient>> conns;
+    // Calls of one io turn go to the same socket, so they leave in one gathered write (and
+    // the server reads them in one); the next turn takes the next socket.
     std::size_t next = 0;
+    bool turn_started = false;
     bool connecting = false;
     std::vector<Call> queued;  // waiting for the first connection
   };
