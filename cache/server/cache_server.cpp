@@ -297,7 +297,10 @@ void CacheServer::handle_client(const core::RpcConnectionPtr& connection, std::u
 
   proto::Response response;
   response.layout_version = layout_.version;
-  Changes changes;
+  // One buffer for every request's changes: after the first requests it never allocates.
+  Changes& changes = changes_scratch_;
+  changes.bytes.clear();
+  changes.count = 0;
   switch (op) {
     case proto::Op::set:
     case proto::Op::remove: {

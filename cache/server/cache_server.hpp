@@ -159,6 +159,8 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   std::map<std::string, std::unique_ptr<Link>> links_;
   std::map<std::string, std::vector<std::uint64_t>> shrinks_;  // member -> writes waiting for it
   std::unordered_map<std::uint64_t, PendingWrite> pending_;
+  Changes changes_scratch_;  // handle_client's, reused
+  std::vector<proto::ItemView> replica_items_;  // handle_replication's, reused
   std::uint64_t next_pending_ = 1;
   std::uint64_t next_generation_ = 1;
   bool flush_posted_ = false;

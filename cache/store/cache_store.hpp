@@ -101,6 +101,17 @@ class CacheStore {
   Status apply_replica(std::string_view key, const StoredValue& entry);
   // The same from the bytes of a replication request, without building a StoredValue.
   Status apply_replica(std::string_view key, std::string_view value, std::uint64_t version, std::int64_t expires_ms);
+  // For a batch of keys known in advance (a replication batch): call prefetch(key, 0) a few
+  // keys ahead and prefetch(key, 1) a little later; then the access finds its memory warm.
+  void prefetch(std::string_view key, int stage) const noexcept {
+    const std::uint64_t h = SlotIndex<Slot, KeyOf>::hash(key);
+    if (stage == 0) {
+      index_.prefetch_bucket(h);
+    } else {
+      index_.prefetch_slot(h);
+    }
+  }
+
   // A backup applying the primary's remove (absent is fine).
   void apply_replica_remove(std::string_view key);
 

@@ -31,6 +31,15 @@ class SlotIndex {
     }
   }
 
+  // Hints for a batch of lookups known in advance: the bucket of hash h (a few lookups
+  // ahead), then the entry it points at (once the bucket is likely in cache). Touch nothing
+  // but caches; a stale or wrong hint costs nothing but the prefetch.
+  void prefetch_bucket(std::uint64_t h) const noexcept { __builtin_prefetch(&buckets_[h & mask_]); }
+  void prefetch_slot(std::uint64_t h) const noexcept {
+    const Bucket& b = buckets_[h & mask_];
+    if (b.slot != nullptr && b.hash == h) __builtin_prefetch(b.slot);
+  }
+
   // REQUIRES: no slot with this key is indexed.
   void insert(Slot* slot, std::uint64_t h) {
     if ((size_ + 1) * 2 > buckets_.size()) grow();
