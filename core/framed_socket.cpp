@@ -47,6 +47,15 @@ void FramedSocket::read_more() {
 }
 
 void FramedSocket::parse_frames() {
+  if (on_peek_) {
+    for (std::size_t at = in_begin_; in_end_ - at >= kFrameHeaderSize;) {
+      FrameHeader header = decode_header(in_.data() + at);
+      const std::size_t total = kFrameHeaderSize + header.body_length;
+      if (!check_header(header, max_frame_).ok() || in_end_ - at < total) break;
+      if (header.type == FrameType::request) on_peek_({in_.data() + at + kFrameHeaderSize, header.body_length});
+      at += total;
+    }
+  }
   while (open_ && !closing_after_write_ && in_end_ - in_begin_ >= kFrameHeaderSize) {
     FrameHeader header = decode_header(in_.data() + in_begin_);
     if (Status s = check_header(header, max_frame_); !s.ok()) {

@@ -37,6 +37,12 @@ class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
   // ends for any reason (after which nothing else is called).
   void start(FrameHandler on_frame, CloseHandler on_close);
 
+  // Optional: called with the body of every complete request frame already read, before any
+  // of them is handed to on_frame, so a handler can start fetching what they will need (the
+  // cache prefetches its keys' memory). It must not change anything.
+  using PeekHandler = std::function<void(std::string_view body)>;
+  void set_peek_handler(PeekHandler on_peek) { on_peek_ = std::move(on_peek); }
+
   void send(std::string frame);
   // Sends an error frame and closes once it is written.
   void fail(std::uint64_t id, const Status& status);
@@ -60,6 +66,7 @@ class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
   bool dispatching_ = false;  // inside on_frame_: it must not be destroyed now
   FrameHandler on_frame_;
   CloseHandler on_close_;
+  PeekHandler on_peek_;
 
   std::vector<char> in_;        // received bytes; [in_begin_, in_end_) not parsed yet
   std::size_t in_begin_ = 0;

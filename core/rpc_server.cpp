@@ -24,6 +24,11 @@ void RpcConnection::start() {
     if (ec || !conn || conn->state_ == State::ready) return;
     conn->socket_->fail(0, Status(Errc::timeout, "no hello/login within the handshake timeout"));
   });
+  if (handler_.wants_peek()) {
+    socket_->set_peek_handler([self](std::string_view body) {
+      if (self->state_ == State::ready) self->handler_.on_peek(body);
+    });
+  }
   socket_->start([self](const FrameHeader& h, std::string_view body) { self->on_frame(h, body); },
                  [self](const Status& why) {
                    self->handshake_timer_.cancel();

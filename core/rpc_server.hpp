@@ -31,6 +31,10 @@ class RpcHandler {
   virtual void on_open(const RpcConnectionPtr& /*connection*/) {}
   // One request; answer it (now or later) with connection->reply(id, ...).
   virtual void on_request(const RpcConnectionPtr& connection, std::uint64_t id, std::string_view body) = 0;
+  // True to get on_peek: each request already read, before any of them is handled.
+  virtual bool wants_peek() const { return false; }
+  // A look at a request that on_request will get soon; must change nothing.
+  virtual void on_peek(std::string_view /*body*/) {}
   // Once, when a connection that was opened ends.
   virtual void on_close(const RpcConnectionPtr& /*connection*/) {}
 };

@@ -185,6 +185,19 @@ void CacheServer::on_request(const core::RpcConnectionPtr& connection, std::uint
   boost::asio::post(io_, [this, connection, id, r = std::move(request)]() mutable { dispatch(connection, id, r); });
 }
 
+void CacheServer::on_peek(std::string_view body) {
+  // Only where the store may be read without the lock: its one writer's thread.
+  if (!on_main_thread()) return;
+  proto::ByteReader reader(body);
+  std::uint8_t op = 0;
+  std::uint64_t layout_version = 0, epoch = 0;
+  std::string_view key;
+  if (!reader.u8(op) || !reader.u64(layout_version) || !reader.u64(epoch) || !reader.text(key)) return;
+  if (op >= static_cast<std::uint8_t>(proto::Op::get) && op <= static_cast<std::uint8_t>(proto::Op::remove)) {
+    store_.prefetch(key, 0);
+  }
+}
+
 bool CacheServer::on_main_thread() const {
   return const_cast<boost::asio::io_context&>(io_).get_executor().running_in_this_thread();
 }

@@ -62,6 +62,9 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
 
   // core::RpcHandler (the connection's io thread)
   void on_request(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string_view body) override;
+  // A pipelined burst's keys: their buckets are fetched before the first is looked up.
+  bool wants_peek() const override { return true; }
+  void on_peek(std::string_view body) override;
 
  private:
   struct Link;
