@@ -60,26 +60,8 @@ note() {
 }
 
 # --- 1. packages -------------------------------------------------------------------------
-missing=()
-for p in redis-server memcached; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" != 0 ] && sudo="sudo"
-  echo "installing: ${missing[*]}"
-  # policy-rc.d answering 101 keeps the packages' maintainer scripts from starting daemons:
-  # a system Redis or memcached would share the two cores with the measured ones.
-  policy_added=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-    $sudo chmod +x /usr/sbin/policy-rc.d
-    policy_added=1
-  fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  [ -n "$policy_added" ] && $sudo rm -f /usr/sbin/policy-rc.d
-fi
+source bench/lib.sh
+install_missing_packages redis-server memcached
 others=$(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && ($2 == "redis-server" || $2 == "memcached")' | wc -l)
 [ "$others" -gt 0 ] && echo "note: $others redis-server/memcached processes not started by this script are running; they share the cores"
 
@@ -106,7 +88,6 @@ else
   bin=$(pwd)/build/bench/cache_bench
 fi
 
-source bench/lib.sh
 have_fourinone=""
 if [ -e bench/cache/fourinone.sh ]; then
   source bench/cache/fourinone.sh

@@ -128,3 +128,25 @@ write_results_section() {
   cat "$tmp" >"$results"
   rm -f "$tmp"
 }
+
+# install_missing_packages PACKAGE...: apt-get installs those not installed yet (through sudo
+# when not root). A policy-rc.d answering 101 keeps their maintainer scripts from starting
+# system daemons: a system Redis, ZooKeeper or etcd would share the cores with the measured ones.
+install_missing_packages() {
+  local missing=() p sudo="" policy_added=""
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  [ "$(id -u)" != 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -n "$policy_added" ] && $sudo rm -f /usr/sbin/policy-rc.d
+  return 0
+}

@@ -39,26 +39,8 @@ started=$(date +%s)
 
 # --- 1. packages -------------------------------------------------------------------------
 bash .ci/install-deps
-peer_packages=(zookeeper etcd-server etcd-client libzookeeper-mt-dev)
-missing=()
-for p in "${peer_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" != 0 ] && sudo="sudo"
-  echo "installing: ${missing[*]}"
-  # policy-rc.d answering 101 keeps the packages' maintainer scripts from starting daemons.
-  policy_added=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-    $sudo chmod +x /usr/sbin/policy-rc.d
-    policy_added=1
-  fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  [ -n "$policy_added" ] && $sudo rm -f /usr/sbin/policy-rc.d
-fi
+source bench/lib.sh
+install_missing_packages zookeeper etcd-server etcd-client libzookeeper-mt-dev
 
 # --- 2. build ----------------------------------------------------------------------------
 # An existing build folder keeps its build type; a new one gets .ci/build's.
@@ -70,7 +52,6 @@ fi
 cmake --build build -j "${FOURINONE_JOBS:-2}" --target fourinone_cli peer_bench >/dev/null
 bin=$(pwd)/build/fourinone
 
-source bench/lib.sh
 source bench/peers/park.sh
 source bench/peers/zookeeper.sh
 source bench/peers/etcd.sh
