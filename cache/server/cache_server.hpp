@@ -121,6 +121,8 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   void open_link(const std::string& member);
   void send_full_copy(Link& link);
   void flush_links();
+  bool link_outboxes_waiting() const;
+  void maybe_request_add(Link& link);
   void link_failed(const std::string& member, std::uint64_t generation, const Status& why);
   void defer_link_failed(const std::string& member, std::uint64_t generation, const Status& why);
   void finish_shrink(const std::string& member, bool done);
@@ -173,10 +175,13 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
 // The primary's connection to one backup (internal to the server's files).
 struct CacheServer::Link {
   enum class State {
-    connecting,  // TCP and hello under way; writes do not wait for it (the copy will hold them)
-    syncing,     // the full copy is queued; later writes follow it on the same connection
-    adding,      // the copy is confirmed; the park is being told it is in sync
-    in_sync,     // in the group record's in_sync list
+    connecting,   // TCP and hello under way; writes do not wait for it (the copy will hold them)
+    syncing,      // the full copy is queued; later writes follow it on the same connection, and
+                  // are answered without waiting for this backup (it is not in in_sync)
+    catching_up,  // the copy is confirmed; writes from now on wait for it; the batches sent
+                  // while syncing (up to caught_up_batch) are still to be confirmed
+    adding,       // it holds every write answered so far; the park is being told
+    in_sync,      // in the group record's in_sync list
   };
   std::string member;
   std::uint64_t generation = 0;  // tells this link's callbacks from a former link's
@@ -188,6 +193,9 @@ struct CacheServer::Link {
   // Replicate batches sent here and not yet confirmed: batch number -> their pending writes.
   std::map<std::uint64_t, std::vector<std::uint64_t>> unacked;
   std::uint64_t last_batch = 0;
+  std::uint64_t caught_up_batch = 0;  // catching_up: the last batch sent while syncing
+  // Writes wait for this backup's confirmation (it is, or may at any moment become, in sync).
+  bool counts() const noexcept { return state != State::connecting && state != State::syncing; }
 };
 
 }  // namespace fourinone::cache

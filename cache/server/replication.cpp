@@ -18,38 +18,58 @@ constexpr auto kLinkCallTimeout = std::chrono::seconds(10);
 
 void CacheServer::answer_after_replication(const core::RpcConnectionPtr& connection, std::uint64_t id,
                                            std::string frame, const Changes& changes) {
-  int waiting = 0;
-  if (changes.count != 0) {
-    for (auto& [member, link] : links_) {
-      (void)member;
-      if (link->state != Link::State::connecting) ++waiting;
-    }
-    waiting += static_cast<int>(shrinks_.size());
-  }
-  if (waiting == 0) {
-    // No backup: the change is in the store, and links still connecting will get it with
-    // their full copy (taken later on this same thread).
+  if (changes.count == 0) {
     send_reply(connection, id, std::move(frame));
     return;
   }
-  const std::uint64_t pending_id = next_pending_++;
-  pending_.emplace(pending_id, PendingWrite{connection, id, std::move(frame), waiting});
-  for (auto& [member, waiters] : shrinks_) {
+  // Every backup past its hello gets the changes (in a link still connecting, the full copy,
+  // taken later on this same thread, will hold them). Only those that may be in in_sync are
+  // waited for: a backup getting its copy is not, and a write answered meanwhile reaches it
+  // in the stream before it may join (see catching_up).
+  int waiting = static_cast<int>(shrinks_.size());
+  for (auto& [member, link] : links_) {
     (void)member;
-    waiters.push_back(pending_id);
+    if (link->counts()) ++waiting;
   }
+  const std::uint64_t pending_id = waiting == 0 ? 0 : next_pending_++;
   for (auto& [member, link] : links_) {
     (void)member;
     if (link->state == Link::State::connecting) continue;
     link->outbox += changes.bytes;
     link->outbox_count += changes.count;
-    link->outbox_ids.push_back(pending_id);
+    if (pending_id != 0 && link->counts()) link->outbox_ids.push_back(pending_id);
   }
-  if (!flush_posted_) {
+  if (link_outboxes_waiting() && !flush_posted_) {
     // Everything applied in this io turn goes out as one replicate request per backup.
     flush_posted_ = true;
     boost::asio::post(io_, [this] { flush_links(); });
   }
+  if (waiting == 0) {
+    send_reply(connection, id, std::move(frame));
+    return;
+  }
+  pending_.emplace(pending_id, PendingWrite{connection, id, std::move(frame), waiting});
+  for (auto& [member, waiters] : shrinks_) {
+    (void)member;
+    waiters.push_back(pending_id);
+  }
+}
+
+bool CacheServer::link_outboxes_waiting() const {
+  for (const auto& [member, link] : links_) {
+    (void)member;
+    if (link->outbox_count != 0) return true;
+  }
+  return false;
+}
+
+// A backup that got its copy joins in_sync once it confirmed every batch sent while it was
+// syncing: from then on it holds every write answered so far, and later ones wait for it.
+void CacheServer::maybe_request_add(Link& link) {
+  if (link.state != Link::State::catching_up) return;
+  if (!link.unacked.empty() && link.unacked.begin()->first <= link.caught_up_batch) return;
+  link.state = Link::State::adding;
+  control_->request_add(link.member, epoch_);
 }
 
 void CacheServer::flush_links() {
@@ -82,6 +102,7 @@ void CacheServer::flush_links() {
                        if (sent == it->second->unacked.end()) return;
                        std::vector<std::uint64_t> ids = std::move(sent->second);
                        it->second->unacked.erase(sent);
+                       maybe_request_add(*it->second);
                        for (auto pid : ids) ack_one(pid);
                      });
   }
@@ -163,8 +184,9 @@ void CacheServer::send_full_copy(Link& link) {
         return;
       }
       if (last) {
-        it->second->state = Link::State::adding;
-        control_->request_add(member, epoch_);
+        it->second->state = Link::State::catching_up;
+        it->second->caught_up_batch = it->second->last_batch;
+        maybe_request_add(*it->second);
       }
     };
   };

@@ -171,6 +171,60 @@ namespace {
 
 // Writers on unique keys, a kill -9 of the primary, more writes on the backup that took over,
 // then every acknowledged write read back; then the killed server rejoins with a full copy.
+// Four writers on unique keys, recording every acknowledged write.
+class Writers {
+ public:
+  explicit Writers(Cache& cache) {
+    for (int w = 0; w < 4; ++w) {
+      threads_.emplace_back([this, &cache, w] {
+        for (int i = 0; !stop_; ++i) {
+          std::string key = "w" + std::to_string(w) + ":" + std::to_string(round_) + ":" + std::to_string(i);
+          std::string value = "value-" + key;
+          if (cache.set(key, value).ok()) {
+            std::lock_guard lock(mutex_);
+            acknowledged_[key] = value;
+          } else {
+            ++failures_;  // unknown outcome: allowed, but it must not be counted as stored
+          }
+        }
+      });
+    }
+  }
+  ~Writers() { stop(); }
+  void stop() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex_);
+    return acknowledged_.size();
+  }
+  // Every acknowledged write read back: how many are missing or different.
+  std::size_t lost(Cache& cache) {
+    std::size_t lost = 0;
+    for (const auto& [key, value] : acknowledged_) {
+      auto got = cache.get(key);
+      if (!got.ok() || got->value != value) ++lost;
+    }
+    return lost;
+  }
+  int failures() const { return failures_.load(); }
+
+ private:
+  static inline std::atomic<int> next_round_{0};
+  const int round_ = next_round_++;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::map<std::string, std::string> acknowledged_;
+  std::atomic<int> failures_{0};
+  std::vector<std::thread> threads_;
+};
+
+// Writers on unique keys, a kill -9 of the primary, more writes on the backup that took over,
+// then every acknowledged write read back. Then the killed server rejoins while writes go on
+// (they are answered without waiting for its copy), and the primary is killed again: the
+// rejoined server takes over and must hold every write acknowledged during its copy too.
 void check_primary_kill_loses_nothing(const std::string& threads) {
   INFO("CACHE/THREADS ", threads);
   CacheCluster cluster({2}, {{"THREADS", threads}});
@@ -180,58 +234,41 @@ void check_primary_kill_loses_nothing(const std::string& threads) {
   auto cache = cluster.connect();
   REQUIRE(cache);
 
-  std::atomic<bool> stop{false};
-  std::mutex mutex;
-  std::map<std::string, std::string> acknowledged;
-  std::atomic<int> failures{0};
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 4; ++w) {
-    writers.emplace_back([&, w] {
-      for (int i = 0; !stop; ++i) {
-        std::string key = "w" + std::to_string(w) + ":" + std::to_string(i);
-        std::string value = "value-" + key;
-        auto r = cache->set(key, value);
-        if (r.ok()) {
-          std::lock_guard lock(mutex);
-          acknowledged[key] = value;
-        } else {
-          ++failures;  // unknown outcome: allowed, but it must not be counted as stored
-        }
-      }
-    });
-  }
-  REQUIRE(wait_until([&] { std::lock_guard l(mutex); return acknowledged.size() > 300; }, 10s));
-  cluster.kill(0, *primary);
-  std::size_t at_kill = 0;
   {
-    std::lock_guard lock(mutex);
-    at_kill = acknowledged.size();
+    Writers writers(*cache);
+    REQUIRE(wait_until([&] { return writers.count() > 300; }, 10s));
+    cluster.kill(0, *primary);
+    const std::size_t at_kill = writers.count();
+    // Writes go on once the backup has taken over (within the 2 s session timeout, plus slack).
+    CHECK(wait_until([&] { return writers.count() > at_kill + 300; }, 15s));
+    writers.stop();
+    auto next = cluster.wait_for_primary(0, 0);
+    REQUIRE(next.has_value());
+    CHECK(*next == 1 - *primary);
+    INFO("acknowledged ", writers.count(), " writes, ", writers.failures(), " failed or unknown");
+    CHECK(writers.lost(*cache) == 0);
   }
-  // Writes go on once the backup has taken over (within the 2 s session timeout, plus slack).
-  CHECK(wait_until([&] { std::lock_guard l(mutex); return acknowledged.size() > at_kill + 300; }, 15s));
-  stop = true;
-  for (auto& t : writers) t.join();
 
-  const std::size_t survivor = 1 - *primary;
-  auto next = cluster.wait_for_primary(0, 0);
-  REQUIRE(next.has_value());
-  CHECK(*next == survivor);
-  std::size_t lost = 0;
-  for (const auto& [key, value] : acknowledged) {
-    auto got = cache->get(key);
-    if (!got.ok() || got->value != value) ++lost;
-  }
-  INFO("acknowledged ", acknowledged.size(), " writes, ", failures.load(), " failed or unknown");
-  CHECK(lost == 0);
-
-  // The killed server comes back empty, gets a full copy and is in sync again.
-  REQUIRE(cluster.start(0, *primary));
-  CHECK(cluster.wait_for_primary(0, 1).has_value());
+  const std::size_t rejoined = *primary;
+  Writers during_copy(*cache);
+  REQUIRE(wait_until([&] { return during_copy.count() > 200; }, 10s));
+  REQUIRE(cluster.start(0, rejoined));
+  REQUIRE(cluster.wait_for_primary(0, 1).has_value());
+  const std::size_t at_sync = during_copy.count();
+  CHECK(wait_until([&] { return during_copy.count() > at_sync + 200; }, 10s));
+  during_copy.stop();
   auto stats = cache->stats();
   REQUIRE(stats.ok());
   std::map<std::string, std::uint64_t> keys_by_role;
   for (const auto& s : stats.value()) keys_by_role[s.role] = s.keys;
   CHECK(keys_by_role["backup"] == keys_by_role["primary"]);
+
+  cluster.kill(0, 1 - rejoined);
+  auto last = cluster.wait_for_primary(0, 0);
+  REQUIRE(last.has_value());
+  CHECK(*last == rejoined);
+  INFO("acknowledged during the copy ", during_copy.count());
+  CHECK(during_copy.lost(*cache) == 0);
 }
 
 }  // namespace
