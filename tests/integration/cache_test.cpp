@@ -12,6 +12,7 @@
 
 #include "cache/protocol/messages.hpp"
 #include "core/asio.hpp"
+#include "core/auth.hpp"
 #include "core/frame.hpp"
 #include "core/wire_archive.hpp"
 #include "tests/support/cache_cluster.hpp"
@@ -537,4 +538,42 @@ TEST_CASE("a group of three elects exactly one new primary after each of two kil
     REQUIRE_MESSAGE(got.ok(), (key + ": " + got.status().to_string()));
     CHECK(got->value == value);
   }
+}
+
+TEST_CASE("with USERS configured the cache servers require a login, and servers and clients log in from the environment") {
+  const std::string users =
+      fourinone::core::format_user_entry(fourinone::core::make_user_entry("alice", "wonderland", 1000));
+  // The servers (children) and this client read the login from the environment.
+  ::setenv("FOURINONE_USER", "alice", 1);
+  ::setenv("FOURINONE_PASSWORD", "wonderland", 1);
+  struct Unset {
+    ~Unset() {
+      ::unsetenv("FOURINONE_USER");
+      ::unsetenv("FOURINONE_PASSWORD");
+    }
+  } unset;
+  CacheCluster cluster({2}, {}, {{"USERS", users}});
+  REQUIRE(cluster.start_all());
+  const std::string primary = primary_address(cluster, 0, 1);  // the backup link logged in
+  auto cache = cluster.connect();
+  REQUIRE(cache);
+  REQUIRE(cache->set("secret", "42").ok());
+  CHECK(cache->get("secret")->value == "42");
+
+  // A connection without a login gets nothing: its hello is refused and it is closed.
+  RawCacheConnection raw(primary);
+  raw.send(core::make_frame(core::FrameType::hello, 0, core::encode(core::HelloRequest{9, "", "nonce"})));
+  CHECK(raw.read_frame().first.type == core::FrameType::error);
+  proto::Request get;
+  get.op = static_cast<std::uint8_t>(proto::Op::get);
+  get.layout_version = cache->layout_version();
+  get.item.key = "secret";
+  boost::system::error_code ignored;
+  asio::write(raw.socket, asio::buffer(core::make_frame(core::FrameType::request, 1, core::encode(get))), ignored);
+  CHECK(raw.read_frame().first.type != core::FrameType::response);
+
+  // A client with a wrong password does not get in either (the park refuses it first).
+  auto options = cluster.options();
+  options.park.password = "wrong";
+  CHECK(Cache::connect(options).status().code() == Errc::unauthenticated);
 }

@@ -4,8 +4,12 @@
 
 namespace fourinone::test {
 
-CacheCluster::CacheCluster(std::vector<std::size_t> groups, std::map<std::string, std::string> cache_extra)
-    : config_path_(dir_.file("config.xml")), park_port_(free_port()), cache_extra_(std::move(cache_extra)) {
+CacheCluster::CacheCluster(std::vector<std::size_t> groups, std::map<std::string, std::string> cache_extra,
+                           std::map<std::string, std::string> park_extra)
+    : config_path_(dir_.file("config.xml")),
+      park_port_(free_port()),
+      cache_extra_(std::move(cache_extra)),
+      park_extra_(std::move(park_extra)) {
   for (std::size_t n : groups) {
     std::vector<std::uint16_t> ports;
     for (std::size_t i = 0; i < n; ++i) ports.push_back(free_port());
@@ -39,6 +43,7 @@ void CacheCluster::write_config() {
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PROPSTABLE>\n  <PROPSROW DESC=\"PARK\">\n";
   xml += "    <SERVERS>127.0.0.1:" + std::to_string(park_port_) + "</SERVERS>\n";
   xml += "    <DATADIR>data</DATADIR>\n    <SESSIONTIMEOUT>2000</SESSIONTIMEOUT>\n    <HEARTBEAT>300</HEARTBEAT>\n";
+  for (const auto& [k, v] : park_extra_) xml += "    <" + k + ">" + v + "</" + k + ">\n";
   xml += "  </PROPSROW>\n  <PROPSROW DESC=\"CACHE\">\n";
   for (const auto& [k, v] : cache_extra_) xml += "    <" + k + ">" + v + "</" + k + ">\n";
   xml += "  </PROPSROW>\n";

@@ -19,7 +19,9 @@ class CacheCluster {
  public:
   // groups: how many servers each group has ({2} = one group of primary + backup).
   // cache_extra: CACHE row elements (e.g. MAXMEMORY).
-  explicit CacheCluster(std::vector<std::size_t> groups, std::map<std::string, std::string> cache_extra = {});
+  // park_extra: PARK row elements (e.g. USERS).
+  explicit CacheCluster(std::vector<std::size_t> groups, std::map<std::string, std::string> cache_extra = {},
+                        std::map<std::string, std::string> park_extra = {});
   ~CacheCluster();
 
   const std::string& config_path() const { return config_path_; }
@@ -55,6 +57,7 @@ class CacheCluster {
   std::string config_path_;
   std::uint16_t park_port_ = 0;
   std::map<std::string, std::string> cache_extra_;
+  std::map<std::string, std::string> park_extra_;
   std::vector<std::vector<std::uint16_t>> groups_;                 // ports
   std::unique_ptr<Process> park_;
   std::string last_error_;
