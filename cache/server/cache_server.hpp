@@ -10,12 +10,14 @@
 // thread; its decisions are posted to the main thread.
 //
 // A write on the primary: check the key's group under the current layout, apply it to the
-// store, queue the change on every backup link, and answer once every link acknowledged it
-// and no in_sync change is in progress. Changes queued in one io turn go out as one
-// replicate request per backup (group replication), in the order they were applied, on one
-// connection, so a backup applies exactly the primary's sequence. A link that fails is
-// dropped from the group's in_sync list in the park before any write waiting for it is
-// answered; a new link starts with a full copy (sync_begin, sync_chunk..., sync_end).
+// store, queue the change on every backup link, and answer once every backup that is (or may
+// become at any moment) in sync acknowledged it and no in_sync change is in progress.
+// Changes queued in one io turn go out as one replicate request per backup (group
+// replication), in the order they were applied, on one connection, so a backup applies
+// exactly the primary's sequence. A link that fails is dropped from the group's in_sync list
+// in the park before any write waiting for it is answered; a new link starts with a full
+// copy (sync_begin, sync_chunk..., sync_end) and joins in_sync once it confirmed the copy and
+// every batch sent during it (Link::State).
 //
 // Reads are answered by the primary alone, from memory. A read may see a write that is not
 // yet acknowledged (as in Redis); a write is only promised once acknowledged.
