@@ -7,23 +7,13 @@
 namespace fourinone::cache {
 namespace {
 
+// One row's elements, with the project's config error shape for a bad one.
 class RowReader {
  public:
-  RowReader(const Config& config, std::string row) : config_(config), row_(std::move(row)) {
-    auto it = config.rows.find(row_);
-    if (it != config.rows.end()) elements_ = &it->second;
-  }
-  const std::string* text(const std::string& name) const {
-    if (elements_ == nullptr) return nullptr;
-    auto it = elements_->find(name);
-    return it == elements_->end() ? nullptr : &it->second;
-  }
+  RowReader(const Config& config, std::string row) : config_(config), row_(std::move(row)) {}
+  const std::string* text(const std::string& name) const { return config_element(config_, row_, name); }
   Status bad(const std::string& name, const std::string& why) const {
-    const std::string* line = text(name + "@LINE");
-    const std::string* value = text(name);
-    const std::string file = config_.file.empty() ? std::string("(config text)") : config_.file;
-    return Status(Errc::config_error, file + ":" + (line ? *line : std::string("?")) + ": " + name + " in row " +
-                                          row_ + ": " + why + ", got '" + (value ? *value : std::string()) + "'");
+    return config_element_error(config_, row_, name, why);
   }
   Result<std::uint64_t> number(const std::string& name, std::uint64_t fallback, std::uint64_t low,
                                std::uint64_t high, bool sizes) const {
@@ -47,26 +37,7 @@ class RowReader {
  private:
   const Config& config_;
   std::string row_;
-  const std::map<std::string, std::string>* elements_ = nullptr;
 };
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::vector<std::string> split(std::string_view text, char sep) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t at = text.find(sep, start);
-    parts.push_back(trim(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start)));
-    if (at == std::string_view::npos) break;
-    start = at + 1;
-  }
-  return parts;
-}
 
 }  // namespace
 
@@ -109,16 +80,17 @@ Result<CacheSettings> load_cache_settings(const Config& config) {
     if (config.rows.find(row) == config.rows.end()) break;
     RowReader reader(config, row);
     const std::string* text = reader.text("GROUP");
-    if (text == nullptr || trim(*text).empty()) {
+    if (text == nullptr || text->empty()) {  // element text comes trimmed
       return reader.bad("GROUP", "a CACHEGROUP row needs GROUP, e.g. a=localhost:2000,localhost:2001");
     }
-    for (const std::string& entry : split(*text, ';')) {
+    for (const std::string& entry : split_config_list(*text, ';')) {
       if (entry.empty()) continue;
       GroupLayout group;
-      std::string members = entry;
-      if (auto eq = entry.find('='); eq != std::string::npos) {
-        group.name = trim(std::string_view(entry).substr(0, eq));
-        members = entry.substr(eq + 1);
+      std::vector<std::string> named = split_config_list(entry, '=');  // NAME=members, or members
+      if (named.size() > 2) return reader.bad("GROUP", "group '" + entry + "' has more than one '='");
+      const std::string members = named.back();
+      if (named.size() == 2) {
+        group.name = named.front();
         if (!check_group_name(group.name).ok()) {
           return reader.bad("GROUP", "group name '" + group.name + "' must be letters, digits, '_', '.' or '-'");
         }
@@ -126,8 +98,8 @@ Result<CacheSettings> load_cache_settings(const Config& config) {
         group.name = "g" + std::to_string(s.groups.size() + 1);
       }
       if (!names.insert(group.name).second) return reader.bad("GROUP", "group '" + group.name + "' is named twice");
-      for (std::string member : split(members, ',')) {
-        if (auto at = member.find('@'); at != std::string::npos) member = trim(member.substr(0, at));  // original's date
+      for (std::string member : split_config_list(members, ',')) {
+        member = split_config_list(member, '@').front();  // the original's "@date" is ignored
         auto address = parse_server_address(member);
         if (!address.ok()) return reader.bad("GROUP", "group '" + group.name + "': " + address.status().message());
         if (!servers.insert(*address).second) {

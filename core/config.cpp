@@ -484,6 +484,28 @@ std::string Config::resolved_data_dir() const { return resolve_path(dir, park.da
 std::optional<bool> parse_config_bool(std::string_view text) { return parse_bool(text); }
 std::optional<std::uint64_t> parse_config_bytes(std::string_view text) { return parse_bytes(text); }
 
+const std::string* config_element(const Config& config, const std::string& row, const std::string& name) {
+  auto r = config.rows.find(row);
+  if (r == config.rows.end()) return nullptr;
+  auto it = r->second.find(name);
+  return it == r->second.end() ? nullptr : &it->second;
+}
+
+Status config_element_error(const Config& config, const std::string& row, const std::string& name,
+                            const std::string& why) {
+  const std::string* line = config_element(config, row, name + "@LINE");
+  const std::string* text = config_element(config, row, name);
+  const std::string file = config.file.empty() ? std::string("(config text)") : config.file;
+  return Status(Errc::config_error, file + ":" + (line ? *line : std::string("?")) + ": " + name + " in row " + row +
+                                        ": " + why + ", got '" + (text ? *text : std::string()) + "'");
+}
+
+std::vector<std::string> split_config_list(std::string_view text, char separator) {
+  std::vector<std::string> parts;
+  for (auto part : split(text, separator)) parts.emplace_back(trim(part));
+  return parts;
+}
+
 Result<Config> parse_config(std::string_view text, const std::string& file_name, const std::string& dir) {
   auto root = core::parse_xml(text, file_name);
   if (!root.ok()) return root.status();

@@ -7,23 +7,13 @@
 namespace fourinone::detail {
 namespace {
 
-// The text of WORKER/NAME, or nullptr when absent.
 const std::string* element(const Config& config, const std::string& name) {
-  auto row = config.rows.find("WORKER");
-  if (row == config.rows.end()) return nullptr;
-  auto it = row->second.find(name);
-  return it == row->second.end() ? nullptr : &it->second;
+  return config_element(config, "WORKER", name);
 }
 
-// "FILE:LINE: NAME in row WORKER: why, got 'text'", the shape of every config.xml error.
 Status bad(const Config& config, const std::string& name, const std::string& why) {
-  const std::string* line = element(config, name + "@LINE");
-  const std::string* text = element(config, name);
-  const std::string file = config.file.empty() ? std::string("(config text)") : config.file;
-  return Status(Errc::config_error, file + ":" + (line ? *line : std::string("?")) + ": " + name +
-                                        " in row WORKER: " + why + ", got '" + (text ? *text : std::string()) + "'");
+  return config_element_error(config, "WORKER", name, why);
 }
-
 
 }  // namespace
 

@@ -37,6 +37,15 @@ std::optional<bool> parse_config_bool(std::string_view text);
 // A config.xml size: "1048576", "512K", "16M", "1G" (binary multiples); nullopt otherwise.
 std::optional<std::uint64_t> parse_config_bytes(std::string_view text);
 
+struct Config;
+// For parts reading their own rows (Config::rows): the text of ROW/NAME, or nullptr.
+const std::string* config_element(const Config& config, const std::string& row, const std::string& name);
+// The config_error every config.xml mistake gets: "FILE:LINE: NAME in row ROW: why, got 'text'".
+Status config_element_error(const Config& config, const std::string& row, const std::string& name,
+                            const std::string& why);
+// "a, b ,c" -> {"a", "b", "c"}: split at `separator`, each part trimmed of blanks.
+std::vector<std::string> split_config_list(std::string_view text, char separator);
+
 // One user allowed to log in. The password itself is never stored: only what the
 // challenge/response login needs (see core/auth.hpp and `fourinone passwd`).
 struct UserEntry {
