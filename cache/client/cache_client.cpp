@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "cache/protocol/checks.hpp"
 #include "core/wire_archive.hpp"
 
 namespace fourinone::cache {
@@ -9,11 +10,7 @@ namespace {
 
 constexpr auto kRetryDelay = std::chrono::milliseconds(30);
 
-Status status_of(std::uint8_t code, const std::string& message) {
-  if (code == 0) return {};
-  if (code > static_cast<std::uint8_t>(kLastErrc)) return Status(Errc::internal, "unknown error code from server");
-  return Status(static_cast<Errc>(code), message);
-}
+using proto::status_of;
 
 // An item's error: the server puts the message in the value.
 Status item_status(const proto::ItemResult& item) { return status_of(item.code, item.value); }
@@ -387,25 +384,10 @@ Result<proto::Response> CacheClient::call_sync(Call call) {
   return future.get();
 }
 
-Status CacheClient::check_key(std::string_view key) const {
-  if (key.empty()) return Status(Errc::bad_request, "empty key");
-  if (key.size() > options_.max_key) {
-    return Status(Errc::too_large, "key of " + std::to_string(key.size()) + " bytes; the limit is " +
-                                       std::to_string(options_.max_key));
-  }
-  for (char ch : key) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == 0x7f) return Status(Errc::bad_request, "key contains a space or a control character");
-  }
-  return {};
-}
+Status CacheClient::check_key(std::string_view key) const { return proto::check_key(key, options_.max_key); }
 
 Status CacheClient::check_value(std::string_view value) const {
-  if (value.size() > options_.max_value) {
-    return Status(Errc::too_large, "value of " + std::to_string(value.size()) + " bytes; the limit is " +
-                                       std::to_string(options_.max_value));
-  }
-  return {};
+  return proto::check_value(value, options_.max_value);
 }
 
 Result<CacheItem> CacheClient::get(std::string_view key) {

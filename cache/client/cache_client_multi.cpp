@@ -4,16 +4,13 @@
 #include <thread>
 
 #include "cache/client/cache_client.hpp"
+#include "cache/protocol/checks.hpp"
 #include "core/wire_archive.hpp"
 
 namespace fourinone::cache {
 namespace {
 
-Status status_of(std::uint8_t code, const std::string& message) {
-  if (code == 0) return {};
-  if (code > static_cast<std::uint8_t>(kLastErrc)) return Status(Errc::internal, "unknown error code from server");
-  return Status(static_cast<Errc>(code), message);
-}
+using proto::status_of;
 
 struct Batch {
   std::string group;

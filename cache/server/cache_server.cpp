@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "cache/protocol/checks.hpp"
 #include "core/wire_archive.hpp"
 
 namespace fourinone::cache {
@@ -248,15 +249,7 @@ void CacheServer::serve_get(const core::RpcConnectionPtr& connection, std::uint6
 }
 
 Status CacheServer::check_key(std::string_view key) const {
-  if (key.empty()) return Status(Errc::bad_request, "empty key");
-  if (key.size() > settings_.max_key) {
-    return Status(Errc::too_large, "key of " + std::to_string(key.size()) + " bytes; the limit is " +
-                                       std::to_string(settings_.max_key) + " (CACHE/MAXKEY)");
-  }
-  for (char ch : key) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == 0x7f) return Status(Errc::bad_request, "key contains a space or a control character");
-  }
+  if (Status s = proto::check_key(key, settings_.max_key); !s.ok()) return s;
   if (ring_.owner(key) != group_) {
     return Status(Errc::stale_layout, "key belongs to group '" + std::string(ring_.owner(key)) + "', not '" + group_ +
                                           "' (layout version " + std::to_string(layout_.version) + ")");
@@ -395,10 +388,7 @@ void CacheServer::do_get(const proto::Item& item, proto::ItemResult& out) {
 
 void CacheServer::do_write(proto::Op op, const proto::Item& item, proto::ItemResult& out, Changes& changes) {
   Status s = check_key(item.key);
-  if (s.ok() && item.value.size() > settings_.max_value) {
-    s = Status(Errc::too_large, "value of " + std::to_string(item.value.size()) + " bytes; the limit is " +
-                                    std::to_string(settings_.max_value) + " (CACHE/MAXVALUE)");
-  }
+  if (s.ok()) s = proto::check_value(item.value, settings_.max_value);
   if (s.ok() && op == proto::Op::set && item.mode > static_cast<std::uint8_t>(SetMode::cas)) {
     s = Status(Errc::bad_request, "unknown set mode " + std::to_string(item.mode));
   }

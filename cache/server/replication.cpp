@@ -3,6 +3,7 @@
 // top of cache_server.hpp; cache/README.md tells why they keep acknowledged writes.
 #include <spdlog/spdlog.h>
 
+#include "cache/protocol/checks.hpp"
 #include "cache/server/cache_server.hpp"
 #include "core/wire_archive.hpp"
 
@@ -88,10 +89,7 @@ void CacheServer::flush_links() {
     const std::uint64_t generation = link->generation;
     link->conn->call_frame(std::move(frame), std::chrono::steady_clock::now() + kLinkCallTimeout,
                      [this, m = member, generation, batch](Result<std::string> body) {
-                       Status s = body.status();
-                       proto::Response response;
-                       if (s.ok()) s = core::decode(body.value(), response, "replicate answer");
-                       if (s.ok() && response.code != 0) s = Status(static_cast<Errc>(response.code), response.message);
+                       const Status s = proto::answer_status(body, "replicate answer");
                        auto it = links_.find(m);
                        if (it == links_.end() || it->second->generation != generation) return;  // already handled
                        if (!s.ok()) {
@@ -173,10 +171,7 @@ void CacheServer::send_full_copy(Link& link) {
   auto deadline = std::chrono::steady_clock::now() + kLinkCallTimeout * 6;
   auto on_answer = [this, member, generation](bool last) {
     return [this, member, generation, last](Result<std::string> body) {
-      Status s = body.status();
-      proto::Response response;
-      if (s.ok()) s = core::decode(body.value(), response, "sync answer");
-      if (s.ok() && response.code != 0) s = Status(static_cast<Errc>(response.code), response.message);
+      const Status s = proto::answer_status(body, "sync answer");
       auto it = links_.find(member);
       if (it == links_.end() || it->second->generation != generation) return;
       if (!s.ok()) {

@@ -143,16 +143,10 @@ Result<CacheStore::Slot*> CacheStore::write(std::string_view key, std::string_vi
 
   const std::int64_t expires_ms = expiry_for(ttl_ms, now_ms);
   if (slot != nullptr) {
-    StoredValue& stored = slot->second.stored;
-    touch(slot);
-    make_room(incoming, charge_of(key.size(), stored.value.size()), slot);
-    bytes_ = bytes_ - stored.value.size() + value.size();
-    stored.value.assign(value.data(), value.size());
-    stored.version = live ? stored.version + 1 : 1;  // an expired entry's history is gone
-    stored.expires_ms = expires_ms;
+    // An expired entry's history is gone: it starts again at version 1.
+    overwrite(slot, value, live ? slot->second.stored.version + 1 : 1, expires_ms);
     return slot;
   }
-
   return insert_new(key, value, 1, expires_ms);
 }
 
@@ -167,13 +161,7 @@ Result<StoredValue> CacheStore::remove(std::string_view key, std::uint64_t expec
   if (expected_version != 0 && slot->second.stored.version != expected_version) {
     return bad_version(expected_version, slot->second.stored.version);
   }
-  // The value moves out instead of being copied.
-  unlink(slot);
-  bytes_ -= charge_of(slot->first.size(), slot->second.stored.value.size());
-  index_.erase(slot, slot->second.hash);
-  StoredValue removed = std::move(slot->second.stored);
-  delete slot;
-  return removed;
+  return take(slot);
 }
 
 Status CacheStore::apply_replica(std::string_view key, const StoredValue& entry) {
@@ -185,18 +173,11 @@ Status CacheStore::apply_replica(std::string_view key, std::string_view value, s
   const std::uint64_t incoming = charge_of(key.size(), value.size());
   if (incoming > max_bytes_) return too_large(key.size(), value.size(), max_bytes_);
 
-  Slot* slot = find_slot(key);
-  if (slot != nullptr) {
-    StoredValue& stored = slot->second.stored;
-    touch(slot);
-    make_room(incoming, charge_of(key.size(), stored.value.size()), slot);
-    bytes_ = bytes_ - stored.value.size() + value.size();
-    stored.value.assign(value.data(), value.size());
-    stored.version = version;
-    stored.expires_ms = expires_ms;
-    return Status();
+  if (Slot* slot = find_slot(key)) {
+    overwrite(slot, value, version, expires_ms);
+  } else {
+    insert_new(key, value, version, expires_ms);
   }
-  insert_new(key, value, version, expires_ms);
   return Status();
 }
 
@@ -318,11 +299,25 @@ void CacheStore::touch(Slot* slot) {
   link_newest(slot);
 }
 
-void CacheStore::erase(Slot* slot) {
+void CacheStore::erase(Slot* slot) { (void)take(slot); }
+
+StoredValue CacheStore::take(Slot* slot) {
   unlink(slot);
   bytes_ -= charge_of(slot->first.size(), slot->second.stored.value.size());
   index_.erase(slot, slot->second.hash);
+  StoredValue removed = std::move(slot->second.stored);  // moved out, not copied
   delete slot;
+  return removed;
+}
+
+void CacheStore::overwrite(Slot* slot, std::string_view value, std::uint64_t version, std::int64_t expires_ms) {
+  StoredValue& stored = slot->second.stored;
+  touch(slot);
+  make_room(charge_of(slot->first.size(), value.size()), charge_of(slot->first.size(), stored.value.size()), slot);
+  bytes_ = bytes_ - stored.value.size() + value.size();
+  stored.value.assign(value.data(), value.size());  // keeps the string's capacity
+  stored.version = version;
+  stored.expires_ms = expires_ms;
 }
 
 void CacheStore::make_room(std::uint64_t incoming, std::uint64_t outgoing, const Slot* keep) {

@@ -151,6 +151,10 @@ class CacheStore {
   };
 
   Slot* find_slot(std::string_view key) const;
+  // An existing entry's new value (newest end, room made by evicting others).
+  void overwrite(Slot* slot, std::string_view value, std::uint64_t version, std::int64_t expires_ms);
+  // Removes the entry and hands back its value.
+  StoredValue take(Slot* slot);
   // A new entry at the newest end, after evicting what its charge needs. REQUIRES: key absent.
   Slot* insert_new(std::string_view key, std::string_view value, std::uint64_t version, std::int64_t expires_ms);
   void link_newest(Slot* slot);
