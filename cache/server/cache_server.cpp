@@ -180,10 +180,12 @@ void CacheServer::on_request(const core::RpcConnectionPtr& connection, std::uint
     return;
   }
   if (on_main_thread()) {
-    dispatch(connection, id, request);
+    handle_client(connection, id, request);
     return;
   }
-  boost::asio::post(io_, [this, connection, id, r = std::move(request)]() mutable { dispatch(connection, id, r); });
+  boost::asio::post(io_, [this, connection, id, r = std::move(request)]() mutable {
+    handle_client(connection, id, r);
+  });
 }
 
 void CacheServer::on_peek(std::string_view body) {
@@ -201,10 +203,6 @@ void CacheServer::on_peek(std::string_view body) {
 
 bool CacheServer::on_main_thread() const {
   return const_cast<boost::asio::io_context&>(io_).get_executor().running_in_this_thread();
-}
-
-void CacheServer::dispatch(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request) {
-  handle_client(connection, id, request);
 }
 
 void CacheServer::send_reply(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string frame) {

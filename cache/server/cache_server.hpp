@@ -23,11 +23,9 @@
 // yet acknowledged (as in Redis); a write is only promised once acknowledged.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <shared_mutex>
 #include <thread>
 #include <string>
@@ -98,7 +96,6 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
                  std::uint64_t layout_version);
 
   // --- main io thread ----------------------------------------------------------------------
-  void dispatch(const core::RpcConnectionPtr& connection, std::uint64_t id, proto::Request& request);
   // Answers on the connection's own thread (now, or posted there).
   void send_reply(const core::RpcConnectionPtr& connection, std::uint64_t id, std::string frame);
   void send_fail(const core::RpcConnectionPtr& connection, std::uint64_t id, const Status& status);

@@ -75,14 +75,21 @@ std::string primary_address(CacheCluster& cluster, std::size_t g, std::size_t ba
   return cluster.address(g, *primary);
 }
 
+// Starts every server, waits until each group has a primary with all its backups in sync,
+// and connects a client.
+std::unique_ptr<Cache> serving_cache(CacheCluster& cluster) {
+  REQUIRE(cluster.start_all());
+  for (std::size_t g = 0; g < cluster.group_count(); ++g) primary_address(cluster, g, cluster.group_size(g) - 1);
+  auto cache = cluster.connect();
+  REQUIRE(cache);
+  return cache;
+}
+
 }  // namespace
 
 TEST_CASE("a cache group answers get, set, add, compare-and-set, remove, multi ops and TTLs") {
   CacheCluster cluster({2});
-  REQUIRE(cluster.start_all());
-  primary_address(cluster, 0, 1);
-  auto cache = cluster.connect();
-  REQUIRE(cache);
+  auto cache = serving_cache(cluster);
 
   auto v1 = cache->set("user:1", "alice");
   REQUIRE_MESSAGE(v1.ok(), v1.status().to_string());
@@ -139,10 +146,7 @@ TEST_CASE("a cache group answers get, set, add, compare-and-set, remove, multi o
 
 TEST_CASE("get_or_load runs the loader once for many threads missing the same key") {
   CacheCluster cluster({1});
-  REQUIRE(cluster.start_all());
-  primary_address(cluster, 0, 0);
-  auto cache = cluster.connect();
-  REQUIRE(cache);
+  auto cache = serving_cache(cluster);
   std::atomic<int> loads{0};
   std::vector<std::thread> threads;
   std::mutex mutex;
@@ -328,10 +332,7 @@ TEST_CASE("a second group moves about half the keys and a client with the old la
 
 TEST_CASE("past MAXMEMORY a cache server evicts the least recently used keys and counts them") {
   CacheCluster cluster({1}, {{"MAXMEMORY", "1M"}, {"MAXVALUE", "64K"}});
-  REQUIRE(cluster.start_all());
-  primary_address(cluster, 0, 0);
-  auto cache = cluster.connect();
-  REQUIRE(cache);
+  auto cache = serving_cache(cluster);
   const std::string kilobyte(1000, 'x');
   REQUIRE(cache->set("hot", kilobyte).ok());
   for (int i = 0; i < 3000; ++i) {
@@ -355,10 +356,8 @@ TEST_CASE("past MAXMEMORY a cache server evicts the least recently used keys and
 
 TEST_CASE("bad input to the cache gets a clear error and loses nothing") {
   CacheCluster cluster({1});
-  REQUIRE(cluster.start_all());
+  auto cache = serving_cache(cluster);
   const std::string primary = primary_address(cluster, 0, 0);
-  auto cache = cluster.connect();
-  REQUIRE(cache);
   REQUIRE(cache->set("keep", "me").ok());
 
   CHECK(cache->get("").status().code() == Errc::bad_request);
@@ -421,11 +420,7 @@ TEST_CASE("bad input to the cache gets a clear error and loses nothing") {
 
 TEST_CASE("the facade adds keys pinned to a group that keep a map of names") {
   CacheCluster cluster({1, 1});
-  REQUIRE(cluster.start_all());
-  primary_address(cluster, 0, 0);
-  primary_address(cluster, 1, 0);
-  auto cache = cluster.connect();
-  REQUIRE(cache);
+  auto cache = serving_cache(cluster);
   CacheFacade facade(*cache);
   std::set<std::string> groups_used;
   std::vector<std::string> keys;
@@ -553,10 +548,8 @@ TEST_CASE("with USERS configured the cache servers require a login, and servers 
     }
   } unset;
   CacheCluster cluster({2}, {}, {{"USERS", users}});
-  REQUIRE(cluster.start_all());
-  const std::string primary = primary_address(cluster, 0, 1);  // the backup link logged in
-  auto cache = cluster.connect();
-  REQUIRE(cache);
+  auto cache = serving_cache(cluster);  // the backup link logged in
+  const std::string primary = primary_address(cluster, 0, 1);
   REQUIRE(cache->set("secret", "42").ok());
   CHECK(cache->get("secret")->value == "42");
 

@@ -29,6 +29,7 @@ class CacheCluster {
   std::size_t group_count() const { return groups_.size(); }
   std::string group_name(std::size_t g) const { return "grp" + std::to_string(g); }
   std::string address(std::size_t g, std::size_t i) const;
+  std::size_t group_size(std::size_t g) const { return groups_.at(g).size(); }
 
   bool start_park();
   // Starts server i of group g; true once it accepts connections.
