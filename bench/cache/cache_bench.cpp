@@ -19,7 +19,6 @@
 // Prints one line, "system=... op=... depth=... ops_per_s=... p99_us=... client_cpu_pct=...".
 // Exit status: 0 measured; 1 cannot connect, the server answered errors, or it stopped
 // answering; 2 bad usage; 3 the fourinone target is not built in. Nothing asserts a timing.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -40,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/cpu_time.hpp"
 #include "target.hpp"
 
 namespace {
@@ -133,13 +133,7 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
-// Seconds of CPU this process used so far, user + system, all threads.
-double cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  auto s = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(usage.ru_utime) + s(usage.ru_stime);
-}
+using bench::cpu_seconds;
 
 // Log-linear histogram of nanoseconds: exact below 128 ns, then 64 buckets per power of two
 // (each at most 1.6 % wide) up to about 2,000 s. Recording is a few instructions and never

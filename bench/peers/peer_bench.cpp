@@ -23,7 +23,6 @@
 // Every figure is printed as "R <system> <row> <value>" for peers.sh, next to a readable line.
 // Nothing here asserts a timing.
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/cpu_time.hpp"
 #include "target.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -85,13 +85,7 @@ double percentile(std::vector<double> v, double p) {
 double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 double millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-// Seconds of CPU this process used so far (user + system), to report the load generator's own.
-double cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  auto s = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return s(usage.ru_utime) + s(usage.ru_stime);
-}
+using bench::cpu_seconds;
 
 class Bench {
  public:
