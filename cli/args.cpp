@@ -1,6 +1,7 @@
 #include "cli/args.hpp"
 
 #include <iostream>
+#include <stdexcept>
 
 namespace fourinone::cli {
 
@@ -55,6 +56,17 @@ Result<Args> parse_args(int argc, char** argv, int first, const std::set<std::st
 int fail(const Status& status) {
   std::cerr << "fourinone: " << status.to_string() << std::endl;
   return 1;
+}
+
+Result<std::int64_t> parse_int(const std::string& what, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+    return static_cast<std::int64_t>(v);
+  } catch (const std::exception&) {
+    return Status(Errc::bad_request, what + " needs a whole number, got '" + text + "'");
+  }
 }
 
 }  // namespace fourinone::cli

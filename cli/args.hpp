@@ -1,6 +1,7 @@
 // A small command-line reader: positional words and --flags with or without a value.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -25,6 +26,9 @@ struct Args {
 // not in `known` (then: bad_request naming it).
 Result<Args> parse_args(int argc, char** argv, int first, const std::set<std::string>& with_value,
                         const std::set<std::string>& known_flags);
+
+// A whole number given to flag `what`; bad_request naming the flag and the text otherwise.
+Result<std::int64_t> parse_int(const std::string& what, const std::string& text);
 
 // Prints "fourinone: <status>" to stderr and returns the exit code 1.
 int fail(const Status& status);

@@ -23,20 +23,6 @@ int cache_usage(const std::string& why) {
   return 2;
 }
 
-Result<std::uint64_t> parse_count(const std::string& what, const std::string& text) {
-  std::uint64_t v = 0;
-  std::size_t used = 0;
-  try {
-    v = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || text[0] == '-') {
-    return Status(Errc::bad_request, what + " needs a whole number, got '" + text + "'");
-  }
-  return v;
-}
-
 }  // namespace
 
 int ctl_cache(const Config& config, const Args& args, std::chrono::milliseconds timeout) {
@@ -52,15 +38,16 @@ int ctl_cache(const Config& config, const Args& args, std::chrono::milliseconds 
   }
   std::chrono::milliseconds ttl{0};
   if (auto t = args.value("ttl")) {
-    auto seconds = parse_count("--ttl", *t);
+    auto seconds = parse_int("--ttl", *t);
     if (!seconds.ok()) return fail(seconds.status()), 2;
+    if (seconds.value() < 0) return fail(Status(Errc::bad_request, "--ttl must not be negative")), 2;
     ttl = std::chrono::seconds(seconds.value());
   }
   std::uint64_t version = 0;
   if (auto v = args.value("version")) {
-    auto n = parse_count("--version", *v);
-    if (!n.ok() || n.value() == 0) return fail(Status(Errc::bad_request, "--version needs a version of 1 or more")), 2;
-    version = n.value();
+    auto n = parse_int("--version", *v);
+    if (!n.ok() || n.value() <= 0) return fail(Status(Errc::bad_request, "--version needs a version of 1 or more")), 2;
+    version = static_cast<std::uint64_t>(n.value());
   }
   auto want = [&](std::size_t n) { return p.size() == n + 2; };
   if (cmd == "get" && !want(1)) return cache_usage("get takes KEY");

@@ -53,17 +53,6 @@ void wait_for_interrupt() {
   while (!g_interrupted) g_wait.wait_for(lock, std::chrono::milliseconds(100));
 }
 
-Result<std::int64_t> parse_int(const std::string& what, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    long long v = std::stoll(text, &used);
-    if (used != text.size()) throw std::invalid_argument(text);
-    return static_cast<std::int64_t>(v);
-  } catch (const std::exception&) {
-    return Status(Errc::bad_request, what + " needs a whole number, got '" + text + "'");
-  }
-}
-
 void print_node_meta(const Node& n) {
   std::cout << "domain: " << n.domain << "\nnode: " << n.name << "\nversion: " << n.version
             << "\ncreate_revision: " << n.create_revision << "\nmod_revision: " << n.mod_revision

@@ -25,7 +25,7 @@ struct Batch {
 // gets and sets are safe to repeat.
 namespace {
 
-template <class Client, class Submit>
+template <class Submit>
 Result<std::vector<proto::ItemResult>> run_batches(const std::vector<proto::Item>& items, proto::Op op,
                                                    std::shared_ptr<const HashRing> ring, Submit submit) {
   std::map<std::string, Batch> by_group;
@@ -90,7 +90,7 @@ Result<std::vector<proto::ItemResult>> CacheClient::run_multi(const std::vector<
       std::lock_guard lock(ring_mutex_);
       ring = public_ring_;
     }
-    auto results = run_batches<CacheClient>(items, op, ring, [&](const Batch& b, ResponseDone done) {
+    auto results = run_batches(items, op, ring, [&](const Batch& b, ResponseDone done) {
       Call call;
       call.request = b.request;
       call.group = b.group;

@@ -120,7 +120,6 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   void open_link(const std::string& member);
   void send_full_copy(Link& link);
   void flush_links();
-  bool link_outboxes_waiting() const;
   void maybe_request_add(Link& link);
   void link_failed(const std::string& member, std::uint64_t generation, const Status& why);
   void defer_link_failed(const std::string& member, std::uint64_t generation, const Status& why);

@@ -33,14 +33,16 @@ void CacheServer::answer_after_replication(const core::RpcConnectionPtr& connect
     if (link->counts()) ++waiting;
   }
   const std::uint64_t pending_id = waiting == 0 ? 0 : next_pending_++;
+  bool queued = false;
   for (auto& [member, link] : links_) {
     (void)member;
     if (link->state == Link::State::connecting) continue;
     link->outbox += changes.bytes;
     link->outbox_count += changes.count;
     if (pending_id != 0 && link->counts()) link->outbox_ids.push_back(pending_id);
+    queued = true;
   }
-  if (link_outboxes_waiting() && !flush_posted_) {
+  if (queued && !flush_posted_) {
     // Everything applied in this io turn goes out as one replicate request per backup.
     flush_posted_ = true;
     boost::asio::post(io_, [this] { flush_links(); });
@@ -54,14 +56,6 @@ void CacheServer::answer_after_replication(const core::RpcConnectionPtr& connect
     (void)member;
     waiters.push_back(pending_id);
   }
-}
-
-bool CacheServer::link_outboxes_waiting() const {
-  for (const auto& [member, link] : links_) {
-    (void)member;
-    if (link->outbox_count != 0) return true;
-  }
-  return false;
 }
 
 // A backup that got its copy joins in_sync once it confirmed every batch sent while it was
