@@ -1,45 +1,12 @@
 #include "cache/cache_config.hpp"
 
-#include <charconv>
+#include "core/config_row.hpp"
+
 #include <set>
 #include <string_view>
 
 namespace fourinone::cache {
-namespace {
-
-// One row's elements, with the project's config error shape for a bad one.
-class RowReader {
- public:
-  RowReader(const Config& config, std::string row) : config_(config), row_(std::move(row)) {}
-  const std::string* text(const std::string& name) const { return config_element(config_, row_, name); }
-  Status bad(const std::string& name, const std::string& why) const {
-    return config_element_error(config_, row_, name, why);
-  }
-  Result<std::uint64_t> number(const std::string& name, std::uint64_t fallback, std::uint64_t low,
-                               std::uint64_t high, bool sizes) const {
-    const std::string* t = text(name);
-    if (t == nullptr) return fallback;
-    std::optional<std::uint64_t> v;
-    if (sizes) {
-      v = parse_config_bytes(*t);
-    } else {
-      std::uint64_t n = 0;
-      auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), n);
-      if (!t->empty() && ec == std::errc() && end == t->data() + t->size()) v = n;
-    }
-    if (!v || *v < low || *v > high) {
-      return bad(name, "expected " + std::string(sizes ? "a size (K, M, G allowed) " : "a whole number ") + "from " +
-                           std::to_string(low) + " to " + std::to_string(high));
-    }
-    return *v;
-  }
-
- private:
-  const Config& config_;
-  std::string row_;
-};
-
-}  // namespace
+using RowReader = core::ConfigRow;
 
 Result<CacheSettings> load_cache_settings(const Config& config) {
   CacheSettings s;

@@ -31,7 +31,8 @@ using core::XmlElement;
 // Rows of the original's config.xml. Only PARK and LOG are checked here; the parts that own
 // the others read them from Config::rows.
 constexpr std::string_view kKnownRows[] = {"PARK",   "LOG",  "CACHE",       "CACHEGROUP", "CACHEFACADE",
-                                           "WORKER", "CTOR", "COMPUTEMODE", "FTTP",       "WEBAPP"};
+                                           "WORKER", "CTOR", "COMPUTEMODE", "FTTP",       "WEBAPP",
+                                           "MQ"};
 // The one row that may appear more than once (one per placement generation of the cache).
 constexpr std::string_view kRepeatableRow = "CACHEGROUP";
 

@@ -215,15 +215,43 @@ void ParkClient::submit(proto::Request request, ResponseDone done, std::chrono::
 }
 
 void ParkClient::submit_write(proto::WriteRequest request, ResponseDone done) {
+  submit_sequenced(std::move(request), std::move(done), options_.call_timeout);
+}
+
+template <class Sequenced>
+void ParkClient::submit_sequenced(Sequenced request, ResponseDone done, std::chrono::milliseconds timeout) {
   std::uint64_t seq = next_seq_++;
   open_seqs_.insert(seq);
   request.seq = seq;
   request.acked_below = *open_seqs_.begin();
   std::uint64_t id = next_call_id_++;
-  Call call{core::encode(proto::Request(std::move(request))), Clock::now() + options_.call_timeout, std::move(done),
-            seq};
+  Call call{core::encode(proto::Request(std::move(request))), Clock::now() + timeout, std::move(done), seq};
   calls_.emplace(id, std::move(call));
   send_call(id);
+}
+
+void ParkClient::call_mq(proto::MqRequest request, std::chrono::milliseconds timeout, ResponseDone done) {
+  asio::post(io_, [this, request = std::move(request), timeout, done = std::move(done)]() mutable {
+    if (closing_) return done(Status(Errc::cancelled, "the park client is closing"));
+    submit_sequenced(std::move(request), std::move(done), timeout);
+  });
+}
+
+void ParkClient::call_mq_read(proto::MqReadRequest request, ResponseDone done) {
+  request.stale = options_.stale_reads;
+  asio::post(io_, [this, request = std::move(request), done = std::move(done)]() mutable {
+    if (closing_) return done(Status(Errc::cancelled, "the park client is closing"));
+    submit(proto::Request(std::move(request)), std::move(done), options_.call_timeout);
+  });
+}
+
+void ParkClient::post_callback(std::function<void()> fn) { asio::post(callbacks_, std::move(fn)); }
+
+Result<std::uint64_t> ParkClient::lease_session() {
+  if (session_state_.load() == SessionState::expired || session_id_.load() == 0) {
+    if (Status s = open_session(); !s.ok()) return s;
+  }
+  return session_id_.load();
 }
 
 void ParkClient::send_call(std::uint64_t call_id) {

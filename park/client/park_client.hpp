@@ -76,6 +76,19 @@ class ParkClient final : public Park {
 
   Result<ParkStatus> status() override;
 
+  // --- for the parts built on the park (mq/) ---------------------------------------------
+  // Any thread. A queue command, exactly once like a write (its seq is set here); done runs
+  // on the io thread and must not block. timeout: the call's deadline (a receive adds its wait).
+  void call_mq(proto::MqRequest request, std::chrono::milliseconds timeout, ResponseDone done);
+  // A queue read (stats or the channel list); linearizable unless options.stale_reads.
+  void call_mq_read(proto::MqReadRequest request, ResponseDone done);
+  // Runs fn on the callback thread, after every callback posted before it.
+  void post_callback(std::function<void()> fn);
+  // The session that owns this consumer's leases: the current one, or a new one when none
+  // is open or the last one expired (its leases went back to the queues).
+  Result<std::uint64_t> lease_session();
+  const ParkOptions& options() const { return options_; }
+
  private:
   struct Call {
     std::string body;
@@ -90,6 +103,9 @@ class ParkClient final : public Park {
   // --- io thread -----------------------------------------------------------------------
   void submit(proto::Request request, ResponseDone done, std::chrono::milliseconds timeout);
   void submit_write(proto::WriteRequest request, ResponseDone done);
+  // WriteRequest or MqRequest: gets the next seq and the acked_below mark.
+  template <class Sequenced>
+  void submit_sequenced(Sequenced request, ResponseDone done, std::chrono::milliseconds timeout);
   void send_call(std::uint64_t call_id);
   // A server answered not_leader: go to the leader it names, or try again shortly.
   void on_not_leader(std::uint64_t call_id, proto::Response response);

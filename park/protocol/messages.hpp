@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "park/protocol/peer_messages.hpp"
+#include "fourinone/mq.hpp"
 #include "park/store/serialize.hpp"
 
 namespace fourinone::park::proto {
@@ -87,8 +88,42 @@ struct StatusRequest {
   void serialize(A& /*ar*/) {}
 };
 
+// A queue or topic command (exactly once, like WriteRequest). A receive with wait_ms > 0
+// that finds nothing waits on the leader, without polling, until messages arrive for it or
+// the wait ends (then it is answered OK with no messages).
+struct MqRequest {
+  std::uint64_t seq = 0;
+  std::uint64_t acked_below = 0;
+  MqCommand command;
+  ChannelOptions options;  // create (and channels made by this command): the rules asked for
+  std::int64_t wait_ms = 0;
+  template <class A>
+  void serialize(A& ar) {
+    std::int64_t max_age = options.max_age.count(), lease = options.lease.count();
+    ar(seq, acked_below, command, options.max_count, max_age, options.max_deliveries, lease, wait_ms);
+    options.max_age = std::chrono::milliseconds(max_age);
+    options.lease = std::chrono::milliseconds(lease);
+  }
+};
+
+// Reads of the queues: one channel's figures (channel set) or every channel's name.
+struct MqReadRequest {
+  std::string channel;  // empty: list the channels
+  bool stale = false;
+  template <class A>
+  void serialize(A& ar) { ar(channel, stale); }
+};
+
+struct MqReply {
+  MqResult result;                     // MqRequest
+  std::vector<std::string> channels;   // MqReadRequest without a channel
+  std::optional<ChannelStats> stats;   // MqReadRequest with one
+  template <class A>
+  void serialize(A& ar) { ar(result, channels, stats); }
+};
+
 using Request = std::variant<WriteRequest, GetRequest, ListRequest, LatestRequest, WatchRequest, UnwatchRequest,
-                             HeartbeatRequest, StatusRequest, PeerRequest, PeerChunk>;
+                             HeartbeatRequest, StatusRequest, PeerRequest, PeerChunk, MqRequest, MqReadRequest>;
 
 struct Response {
   Status status;
@@ -100,10 +135,11 @@ struct Response {
   std::uint64_t session = 0;          // open_session: the new id
   std::optional<ParkStatus> info;     // status
   std::string leader;                 // not_leader: where to go (HOST:PORT), when known
+  std::optional<MqReply> mq;          // MqRequest / MqReadRequest
   template <class A>
   void serialize(A& ar) {
     std::uint64_t failed = failed_op;
-    ar(status, revision, results, failed, nodes, changed, session, info, leader);
+    ar(status, revision, results, failed, nodes, changed, session, info, leader, mq);
     failed_op = static_cast<std::size_t>(failed);
   }
 };
@@ -124,6 +160,20 @@ namespace fourinone {
 template <class A>
 void serialize(A& ar, MemberStatus& m) {
   ar(m.address, m.role, m.healthy, m.match_index);
+}
+
+template <class A>
+void serialize(A& ar, SubscriberStats& s) {
+  ar(s.name, s.lag, s.in_flight, s.acked, s.dead_letters, s.skipped);
+}
+
+template <class A>
+void serialize(A& ar, ChannelStats& s) {
+  std::int64_t max_age = s.options.max_age.count(), lease = s.options.lease.count();
+  ar(s.name, s.topic, s.depth, s.in_flight, s.oldest_age_ms, s.dead_letters, s.sent, s.acked, s.bytes,
+     s.options.max_count, max_age, s.options.max_deliveries, lease, s.subscribers);
+  s.options.max_age = std::chrono::milliseconds(max_age);
+  s.options.lease = std::chrono::milliseconds(lease);
 }
 
 template <class A>

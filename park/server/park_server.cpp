@@ -44,6 +44,8 @@ Result<std::uint64_t> recover(LogStorage& log, Store& store, const StoreLimits& 
 }  // namespace
 
 Result<std::unique_ptr<ParkServer>> ParkServer::start(const ParkServerOptions& options) {
+  auto mq = load_mq_settings(options.config);
+  if (!mq.ok()) return mq.status();
   const auto& servers = options.config.park.servers;
   if (std::find(servers.begin(), servers.end(), options.self) == servers.end()) {
     return Status(Errc::config_error, options.config.file + ": " + options.self.to_string() +
@@ -66,7 +68,7 @@ Result<std::unique_ptr<ParkServer>> ParkServer::start(const ParkServerOptions& o
   spdlog::info("recovered {} from {}: log index {}, revision {}", options.self.to_string(), dir, applied.value(),
                store.revision());
 
-  auto service = std::make_unique<ParkService>(options, std::move(store), applied.value(), std::move(log).value(),
+  auto service = std::make_unique<ParkService>(options, std::move(mq).value(), std::move(store), applied.value(), std::move(log).value(),
                                                std::move(lock).value());
   if (Status s = service->listen(); !s.ok()) return s;
   return std::unique_ptr<ParkServer>(std::move(service));

@@ -24,8 +24,8 @@ bool writes_data(const Op& op) {
 
 }  // namespace
 
-ParkService::ParkService(const ParkServerOptions& options, Store store, std::uint64_t applied_index,
-                         std::unique_ptr<LogStorage> log, DataDirLock dir_lock)
+ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_settings, Store store,
+                         std::uint64_t applied_index, std::unique_ptr<LogStorage> log, DataDirLock dir_lock)
     : dir_lock_(std::move(dir_lock)),
       options_(options),
       signals_(io_),
@@ -40,7 +40,8 @@ ParkService::ParkService(const ParkServerOptions& options, Store store, std::uin
                                     [this](const std::string& data) { return load_snapshot(data); },
                                     [this](raft::Role role, raft::NodeId, std::uint64_t) { on_role_changed(role); }}),
       tick_timer_(io_),
-      clear_timer_(io_) {
+      clear_timer_(io_),
+      mq_settings_(std::move(mq_settings)) {
   // A restarted (or newly elected) server gives every session a fresh full timeout plus the
   // rescue period: clients get time to reconnect before their heartbeat nodes go.
   sessions_.reset_all(store_.sessions(), now_ms(), options_.config.park.max_delay.count());
@@ -82,6 +83,11 @@ void ParkService::on_role_changed(raft::Role role) {
     sessions_.reset_all(store_.sessions(), now_ms(), options_.config.park.max_delay.count());
     expiring_sessions_.clear();
     ttl_in_flight_ = false;
+    lease_expiry_in_flight_ = false;
+    age_out_in_flight_ = false;
+  } else {
+    // Waiting receivers go to the new leader (the client resends on not_leader).
+    fail_waiters(Status(Errc::not_leader, "this server stopped leading"));
   }
 }
 
@@ -123,6 +129,7 @@ void ParkService::stop() {
     stopping_ = true;
     tick_timer_.cancel();
     clear_timer_.cancel();
+    fail_waiters(Status(Errc::unavailable, "server shutting down"));
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     // A leader hands over first, so the group does not wait out an election timeout.
@@ -133,7 +140,10 @@ void ParkService::stop() {
   });
 }
 
-void ParkService::on_close(const core::RpcConnectionPtr& conn) { hub_.remove_connection(conn.get()); }
+void ParkService::on_close(const core::RpcConnectionPtr& conn) {
+  hub_.remove_connection(conn.get());
+  drop_waiters(conn.get());
+}
 
 void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t id, std::string_view body) {
   proto::Request request;
@@ -182,6 +192,12 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
           if (!sessions_.touch(req.session, now_ms()) || expiring_sessions_.count(req.session)) {
             response.status = Status(Errc::session_expired, "session " + std::to_string(req.session) + " has expired");
           }
+        } else if constexpr (std::is_same_v<T, proto::MqRequest>) {
+          handle_mq(conn, id, std::move(req));
+          return;
+        } else if constexpr (std::is_same_v<T, proto::MqReadRequest>) {
+          handle_mq_read(conn, id, std::move(req));
+          return;
         } else if constexpr (std::is_same_v<T, proto::StatusRequest>) {
           handle_status(conn, id);
           return;
@@ -287,6 +303,7 @@ ApplyResult ParkService::apply(const Command& command) {
   }
   if (command.kind == CommandKind::expire_session) expiring_sessions_.erase(command.session);
   hub_.publish(result.events);
+  if (!result.mq.woken.empty()) wake_receivers(result.mq);
   return result;
 }
 
@@ -322,6 +339,7 @@ void ParkService::on_tick() {
     c.session = session;
     propose_internal(std::move(c));
   }
+  mq_tick(now);
   if (!ttl_in_flight_) {
     auto due = store_.ttl_expired(now, kMaxExpirePerTick);
     if (!due.empty()) {

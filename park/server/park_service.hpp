@@ -5,10 +5,14 @@
 #include "core/asio.hpp"
 #include <chrono>
 #include <memory>
+#include <deque>
+#include <map>
 #include <set>
+#include <utility>
 
 #include "core/rpc_server.hpp"
 #include "park/protocol/messages.hpp"
+#include "park/queue/queue_config.hpp"
 #include "park/server/data_dir_lock.hpp"
 #include "park/server/replicated_log.hpp"
 #include "park/server/park_server.hpp"
@@ -20,7 +24,7 @@ namespace fourinone::park {
 
 class ParkService final : public ParkServer, public core::RpcHandler {
  public:
-  ParkService(const ParkServerOptions& options, Store store, std::uint64_t applied_index,
+  ParkService(const ParkServerOptions& options, MqSettings mq_settings, Store store, std::uint64_t applied_index,
               std::unique_ptr<LogStorage> log, DataDirLock dir_lock);
   ~ParkService() override;
 
@@ -50,6 +54,31 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   void schedule_clear(std::chrono::milliseconds delay);
   static std::int64_t now_ms();
 
+  // --- the message queue (park_service_mq.cpp) ---
+  // A queue command on its way: proposed, or (a receive) waiting for messages.
+  struct PendingMq {
+    std::weak_ptr<core::RpcConnection> conn;
+    const core::RpcConnection* conn_id = nullptr;
+    std::uint64_t id = 0;
+    Command command;
+    std::chrono::steady_clock::time_point wait_until;
+    std::unique_ptr<boost::asio::steady_timer> timer;  // while waiting
+  };
+  using MqKey = std::pair<std::string, std::string>;  // (channel, subscriber)
+  void handle_mq(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::MqRequest&& request);
+  void handle_mq_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::MqReadRequest&& request);
+  void serve_mq_read(const core::RpcConnectionPtr& conn, std::uint64_t id, const proto::MqReadRequest& request);
+  Status check_mq(const proto::MqRequest& request) const;
+  void propose_mq(std::shared_ptr<PendingMq> pending);
+  void wait_for_messages(std::shared_ptr<PendingMq> pending);
+  void reply_mq(const std::shared_ptr<PendingMq>& pending, const ApplyResult& result);
+  // After an apply: hand newly available messages to waiting receivers (posted, so no
+  // proposal is made from inside an apply).
+  void wake_receivers(const MqResult& result);
+  void drop_waiters(const core::RpcConnection* conn);
+  void fail_waiters(const Status& why);
+  void mq_tick(std::int64_t now);
+
   DataDirLock dir_lock_;  // first in, last out: held until everything else is gone
   ParkServerOptions options_;
   boost::asio::io_context io_;
@@ -63,6 +92,11 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   boost::asio::steady_timer clear_timer_;
   std::set<std::uint64_t> expiring_sessions_;  // expire proposals in flight
   bool ttl_in_flight_ = false;
+  MqSettings mq_settings_;
+  std::map<MqKey, std::deque<std::shared_ptr<PendingMq>>> waiting_;  // receivers, first come first served
+  std::set<MqKey> to_wake_;
+  bool lease_expiry_in_flight_ = false;
+  bool age_out_in_flight_ = false;
   bool stopping_ = false;
 };
 

@@ -8,11 +8,13 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fourinone/error.hpp"
 #include "fourinone/park.hpp"
+#include "park/queue/queue_types.hpp"
 
 namespace fourinone::park {
 
@@ -52,6 +54,7 @@ enum class CommandKind : std::uint8_t {
   expire_session,  // by the leader: session
   expire_nodes,    // by the leader: targets (TTL deadlines and the clear task)
   noop,            // a new leader's first entry
+  mq,              // a queue or topic command: Command::mq (park/queue/queue_types.hpp)
 };
 
 struct Command {
@@ -69,6 +72,7 @@ struct Command {
   std::uint64_t session = 0;               // txn heartbeat creates; close/expire target
   std::int64_t session_timeout_ms = 0;     // open_session
   std::vector<NodeRef> targets;            // expire_nodes
+  std::optional<MqCommand> mq;             // mq
 };
 
 struct OpResult {
@@ -83,6 +87,7 @@ struct ApplyResult {
   std::uint64_t revision = 0;       // store revision after the command
   std::uint64_t session = 0;        // open_session: the new id
   std::vector<WatchEvent> events;   // changes, in order; empty for a deduplicated retry
+  MqResult mq;                      // mq (and sessions ending: the leases they gave back)
 };
 
 // Session bookkeeping that is replicated. Liveness (last heartbeat) is not: only the leader

@@ -38,7 +38,7 @@ void serialize(Archive& ar, NodeRef& r) {
 template <class Archive>
 void serialize(Archive& ar, Command& c) {
   ar(c.kind, c.caller, c.host, c.client_id, c.seq, c.acked_below, c.now_ms, c.ops, c.session,
-     c.session_timeout_ms, c.targets);
+     c.session_timeout_ms, c.targets, c.mq);
 }
 
 template <class Archive>
@@ -49,7 +49,7 @@ void serialize(Archive& ar, OpResult& r) {
 template <class Archive>
 void serialize(Archive& ar, ApplyResult& r) {
   std::uint64_t failed = r.failed_op;
-  ar(r.status, failed, r.results, r.revision, r.session, r.events);
+  ar(r.status, failed, r.results, r.revision, r.session, r.events, r.mq);
   r.failed_op = static_cast<std::size_t>(failed);
 }
 

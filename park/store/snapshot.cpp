@@ -6,7 +6,10 @@
 //   domains    (count, by name; name, creator, deletable, last_change_revision,
 //               nodes (count, creation order; order, node without its domain)),
 //   clients    (count, by id; id, acked_below, last_apply,
-//               results (count, by seq; seq, ApplyResult without events)).
+//               results (count, by seq; seq, ApplyResult without events)),
+//   queues     (version 2: QueueBook::save() as one string; see park/queue/queue_snapshot.cpp).
+// In version 2 a remembered ApplyResult also ends with its MqResult (wire-encoded string).
+// Version 1 snapshots (before the message queue) still load, with no channels.
 // Everything is written in map order, so equal states give equal bytes. The indices (TTL,
 // creation time, sessions' nodes, bytes) are derived and rebuilt on load.
 //
@@ -21,6 +24,7 @@
 #include <streambuf>
 #include <utility>
 
+#include "core/wire_archive.hpp"
 #include "park/store/state.hpp"
 #include "park/store/store.hpp"
 
@@ -30,7 +34,8 @@ namespace {
 using detail::ClientRecord;
 using detail::DomainMeta;
 
-constexpr std::uint8_t kSnapshotVersion = 1;
+constexpr std::uint8_t kSnapshotVersion = 2;
+constexpr std::uint8_t kOldestSnapshotVersion = 1;
 
 class Corrupt : public std::runtime_error {
  public:
@@ -76,6 +81,7 @@ class Writer {
     }
     u64(r.revision);
     u64(r.session);
+    str(core::encode(r.mq));
   }
 
  private:
@@ -143,7 +149,7 @@ class Reader {
     return n;
   }
 
-  ApplyResult result() {
+  ApplyResult result(bool with_mq) {
     ApplyResult r;
     std::uint8_t code = u8();
     if (code > static_cast<std::uint8_t>(kLastErrc)) throw Corrupt("unknown error code");
@@ -158,6 +164,9 @@ class Reader {
     }
     r.revision = u64();
     r.session = u64();
+    if (with_mq) {
+      if (Status s = core::decode(str(), r.mq, "remembered queue result"); !s.ok()) throw Corrupt(s.message());
+    }
     return r;
   }
 
@@ -228,16 +237,19 @@ std::string Store::save() const {
         w.result(result);
       }
     }
+    w.str(s.queues.save());
   }
   return std::move(out).str();
 }
 
 Result<Store> Store::load(std::string_view bytes, StoreLimits limits) {
   if (bytes.empty()) return Status(Errc::bad_request, "corrupt store snapshot: it is empty");
-  if (static_cast<std::uint8_t>(bytes[0]) != kSnapshotVersion) {
+  const auto version = static_cast<std::uint8_t>(bytes[0]);
+  if (version < kOldestSnapshotVersion || version > kSnapshotVersion) {
     return Status(Errc::bad_request, "store snapshot has version " + std::to_string(static_cast<unsigned>(
                                                                           static_cast<std::uint8_t>(bytes[0]))) +
-                                         "; this build reads version " + std::to_string(kSnapshotVersion));
+                                         "; this build reads versions " + std::to_string(kOldestSnapshotVersion) + " to " +
+                                         std::to_string(kSnapshotVersion));
   }
   try {
     Store store(limits);
@@ -311,11 +323,18 @@ Result<Store> Store::load(std::string_view bytes, StoreLimits limits) {
       for (std::uint64_t k = 0, m = r.count("client results"); k < m; ++k) {
         std::uint64_t seq = r.u64();
         require(seq != 0 && seq >= rec.acked_below, "remembered seq below acked_below");
-        require(rec.results.emplace(seq, r.result()).second, "seq listed twice");
+        require(rec.results.emplace(seq, r.result(version >= 2)).second, "seq listed twice");
       }
       s.clients.emplace(id, std::move(rec));
     }
     require(s.clients.size() <= detail::kMaxClients, "too many clients");
+    if (version >= 2) {
+      auto queues = QueueBook::load(r.str(), limits.max_name);
+      if (!queues.ok()) throw Corrupt(queues.status().message());
+      s.queues = std::move(queues).value();
+    } else {
+      s.queues = QueueBook(limits.max_name);
+    }
     require(r.remaining() == 0, "trailing bytes");
 
     for (LoadedDomain& d : domains) {

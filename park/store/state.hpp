@@ -17,6 +17,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "park/queue/queue_book.hpp"
 #include "park/store/command.hpp"
 #include "park/store/store.hpp"
 
@@ -74,6 +75,7 @@ struct State {
   std::map<std::string, Domain, std::less<>> domains;
   std::map<std::uint64_t, SessionRecord> sessions;
   std::map<std::uint64_t, ClientRecord> clients;
+  QueueBook queues;  // the message queue's channels (saved as their own section)
 
   // --- derived ---
   std::map<std::uint64_t, std::uint64_t> client_lru;  // last_apply -> client id

@@ -90,6 +90,7 @@ class Executor {
       case CommandKind::expire_session: return end_session(false);
       case CommandKind::expire_nodes: return expire_nodes();
       case CommandKind::noop: return finish({});
+      case CommandKind::mq: return run_mq();
     }
     return fail(Status(Errc::bad_request, "unknown command kind " + u64(static_cast<unsigned>(c_.kind))));
   }
@@ -394,7 +395,17 @@ class Executor {
     OpResult out;
     for (const auto& key : keys) out.removed.push_back(remove_node(key.domain, key.name));
     if (s_.session_nodes.count(c_.session)) detail::panic("session %" PRIu64 " still owns nodes", c_.session);
-    return finish({std::move(out)});
+    ApplyResult r = finish({std::move(out)});
+    s_.queues.release_session(c_.session, r.mq);  // its consumers' leases come back
+    return r;
+  }
+
+  ApplyResult run_mq() {
+    if (!c_.mq) return fail(Status(Errc::bad_request, "a queue command without its body"));
+    ApplyResult r;
+    r.status = s_.queues.apply(*c_.mq, c_.now_ms, [this](std::uint64_t id) { return s_.sessions.count(id) == 1; }, r.mq);
+    r.revision = s_.revision;
+    return r;
   }
 
   ApplyResult expire_nodes() {
@@ -434,6 +445,12 @@ ApplyResult apply_once(State& s, const Command& c) {
     }
   }
   ApplyResult result = Executor(s, c).run();
+  // A receive that leased nothing changed nothing: it is not remembered, so the leader may
+  // propose the same (client, seq) again when messages arrive for a waiting receiver.
+  if (c.kind == CommandKind::mq && c.mq && c.mq->kind == MqKind::receive && result.status.ok() &&
+      result.mq.delivered.empty()) {
+    return result;
+  }
 
   detail::ClientRecord& rec = s.clients[c.client_id];
   if (c.acked_below > rec.acked_below) {
@@ -447,6 +464,8 @@ ApplyResult apply_once(State& s, const Command& c) {
     stored.results = result.results;
     stored.revision = result.revision;
     stored.session = result.session;
+    stored.mq = result.mq;
+    stored.mq.woken.clear();
   }
   s.touch_client(c.client_id, rec);
   s.evict_clients();
@@ -455,7 +474,10 @@ ApplyResult apply_once(State& s, const Command& c) {
 
 }  // namespace
 
-Store::Store(StoreLimits limits) : impl_(std::make_unique<Impl>()) { impl_->limits = limits; }
+Store::Store(StoreLimits limits) : impl_(std::make_unique<Impl>()) {
+  impl_->limits = limits;
+  impl_->queues = QueueBook(limits.max_name);
+}
 Store::~Store() = default;
 Store::Store(Store&&) noexcept = default;
 Store& Store::operator=(Store&&) noexcept = default;
@@ -491,7 +513,8 @@ std::uint64_t Store::domain_revision(std::string_view domain) const {
 }
 
 std::uint64_t Store::revision() const { return impl_->revision; }
-std::size_t Store::bytes() const { return impl_->bytes; }
+std::size_t Store::bytes() const { return impl_->bytes + impl_->queues.bytes(); }
+const QueueBook& Store::queues() const { return impl_->queues; }
 std::size_t Store::node_count() const { return impl_->node_count; }
 std::size_t Store::domain_count() const { return impl_->domains.size(); }
 const std::map<std::uint64_t, SessionRecord>& Store::sessions() const { return impl_->sessions; }

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "park/queue/queue_book.hpp"
 #include "park/store/command.hpp"
 
 namespace fourinone::park {
@@ -50,7 +51,8 @@ class Store {
   // removed and forgotten).
   std::uint64_t domain_revision(std::string_view domain) const;
   std::uint64_t revision() const;
-  std::size_t bytes() const;          // accounted memory: names, values, metadata estimate
+  std::size_t bytes() const;          // accounted memory: names, values, metadata estimate, queues
+  const QueueBook& queues() const;    // the message queue's channels (CommandKind::mq)
   std::size_t node_count() const;
   std::size_t domain_count() const;
   const std::map<std::uint64_t, SessionRecord>& sessions() const;

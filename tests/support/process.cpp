@@ -186,10 +186,25 @@ void write_test_config(const std::string& path, const std::string& servers,
                                           {"SESSIONTIMEOUT", "2000"},
                                           {"HEARTBEAT", "300"},
                                           {"MAXDELAY", "0"}};
-  for (const auto& [k, v] : extra) park[k] = v;
+  // "ROW/ELEMENT" keys (e.g. "MQ/LEASE") go to that row; the others to PARK.
+  std::map<std::string, std::map<std::string, std::string>> rows;
+  for (const auto& [k, v] : extra) {
+    auto slash = k.find('/');
+    if (slash == std::string::npos) {
+      park[k] = v;
+    } else {
+      rows[k.substr(0, slash)][k.substr(slash + 1)] = v;
+    }
+  }
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PROPSTABLE>\n  <PROPSROW DESC=\"PARK\">\n";
   for (const auto& [k, v] : park) xml += "    <" + k + ">" + v + "</" + k + ">\n";
-  xml += "  </PROPSROW>\n  <PROPSROW DESC=\"LOG\">\n    <LEVELNAME>info</LEVELNAME>\n  </PROPSROW>\n</PROPSTABLE>\n";
+  xml += "  </PROPSROW>\n";
+  for (const auto& [row, elements] : rows) {
+    xml += "  <PROPSROW DESC=\"" + row + "\">\n";
+    for (const auto& [k, v] : elements) xml += "    <" + k + ">" + v + "</" + k + ">\n";
+    xml += "  </PROPSROW>\n";
+  }
+  xml += "  <PROPSROW DESC=\"LOG\">\n    <LEVELNAME>info</LEVELNAME>\n  </PROPSROW>\n</PROPSTABLE>\n";
   write_file(path, xml);
 }
 

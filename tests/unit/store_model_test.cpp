@@ -181,6 +181,9 @@ class Model {
     const std::uint64_t rev = st.revision + 1;
     switch (c.kind) {
       case CommandKind::noop: return Outcome{Errc::ok, kNone, st.revision, 0, {}};
+      case CommandKind::mq:  // queues are tested in queue_book_test.cpp; the model never makes one
+        FAIL("the store model does not generate queue commands");
+        return Outcome{Errc::bad_request, kNone, st.revision, 0, {}};
       case CommandKind::open_session: {
         if (c.session_timeout_ms <= 0) return Outcome{Errc::bad_request, kNone, st.revision, 0, {}};
         std::uint64_t id = st.next_session++;
