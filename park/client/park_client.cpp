@@ -265,8 +265,10 @@ void ParkClient::send_call(std::uint64_t call_id) {
   conn_->call(it->second.body, it->second.deadline, [this, call_id](Result<std::string> body) {
     auto* self = this;
     if (!body.ok()) {
-      // A lost connection leaves the call open: it is resent after the reconnect.
-      if (body.status().code() == Errc::unavailable && !self->closing_) return;
+      // A lost connection leaves the call open: it is resent after the reconnect. So does
+      // our own close of it (cancelled), made to move to the leader.
+      auto code = body.status().code();
+      if ((code == Errc::unavailable || code == Errc::cancelled) && !self->closing_) return;
       self->finish_call(call_id, body.status());
       return;
     }
