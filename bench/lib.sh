@@ -39,6 +39,56 @@ wait_for_leader() {
   return 1
 }
 
+# answers PORT REQUEST PREFIX: a fresh connection sent REQUEST gets a first line starting
+# with PREFIX within a second.
+answers() {
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf '%s\r\n' "$2" >&3
+    IFS= read -r -t 1 line <&3 || exit 1
+    [[ $line == "$3"* ]]
+  ) 2>/dev/null
+}
+
+# wait_answers NAME PORT REQUEST PREFIX: until the server answers (10 s at most).
+wait_answers() {
+  for _ in $(seq 1 100); do
+    answers "$2" "$3" "$4" && return 0
+    sleep 0.1
+  done
+  echo "$1 does not answer on port $2 after 10 s" >&2
+  return 1
+}
+
+# stop_child PIDFILE: TERM to the server it names (a child of this shell), KILL after 5 s.
+stop_child() {
+  local file=$1 pid state
+  [ -s "$file" ] || return 0
+  pid=$(cat "$file")
+  rm -f "$file"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do
+    state=$(ps -o stat= -p "$pid" 2>/dev/null) || break
+    [[ $state == Z* ]] && break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# start_redis DIR: Debian's redis-server on a free 127.0.0.1 port with its files in DIR, as
+# users run it but memory only (no config file: the binary's defaults minus snapshots and the
+# AOF); its pid in DIR/server.pid (stop_child DIR/server.pid stops it). Sets redis_port once
+# it answers PING.
+start_redis() {
+  local dir=$1
+  redis_port=$(free_port) || return 1
+  (cd "$dir" && exec redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize no >"$dir/redis.log" 2>&1) &
+  echo $! >"$dir/server.pid"
+  wait_answers redis "$redis_port" PING +PONG
+}
+
 # run_bench_medians WORK RUNS park_bench-args...: every run, then the median of each figure.
 run_bench_medians() {
   local work=$1 runs=$2

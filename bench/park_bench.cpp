@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "percentile.hpp"
+
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -35,12 +37,7 @@ struct Options {
   int latency_ops = 2000;
 };
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  return v[i];
-}
+using bench::percentile;
 
 std::string key(int i) { return "k" + std::to_string(i); }
 

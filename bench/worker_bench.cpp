@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fourinone/contractor.hpp"
+#include "percentile.hpp"
 
 namespace {
 
@@ -54,11 +55,7 @@ class BenchContractor : public fourinone::Contractor {
   WareHouse give_task(const WareHouse& input) override { return input; }
 };
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
+using bench::percentile;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 

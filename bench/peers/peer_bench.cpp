@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "bench/cpu_time.hpp"
+#include "bench/percentile.hpp"
 #include "target.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -76,11 +77,7 @@ std::vector<std::string> split(const std::string& text, char by) {
   return out;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
+using bench::percentile;
 
 double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 double millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
