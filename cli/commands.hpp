@@ -6,6 +6,7 @@
 
 #include "cli/args.hpp"
 #include "fourinone/config.hpp"
+#include "fourinone/park.hpp"
 
 namespace fourinone::cli {
 
@@ -16,5 +17,9 @@ int passwd_command(int argc, char** argv);  // fourinone passwd USER [--iteratio
 int cache_command(int argc, char** argv);   // fourinone cache [--config F] --server HOST:PORT
 // fourinone ctl ... cache <command>: args.positional[0] is "cache"; timeout 0: the default.
 int ctl_cache(const Config& config, const Args& args, std::chrono::milliseconds timeout);
+// fourinone ctl ... mq <command>: args.positional[0] is "mq"; `park` has ctl's --server,
+// --timeout and --stale applied.
+int ctl_mq(const Config& config, const Args& args, const ParkOptions& park);
+const char* ctl_mq_usage();  // for `fourinone ctl mq --help`
 
 }  // namespace fourinone::cli

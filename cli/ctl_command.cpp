@@ -31,6 +31,8 @@ const char* kUsage =
     "  watch DOMAIN [NODE] [--from REVISION]      one line per change: REVISION TYPE DOMAIN/NODE VALUE\n"
     "  status                                     role, leader, revision, sessions, nodes\n"
     "  cache get|set|rm|stat ...                  the distributed cache (fourinone ctl cache)\n"
+    "  mq send|receive|ack|nack|stat|ls|create|rm|subscribe|unsubscribe ...\n"
+    "                                             the message queue (fourinone ctl mq --help)\n"
     "With --heartbeat, create stays in the foreground holding its session (and so the node)\n"
     "until interrupted or killed. Login: set FOURINONE_USER and FOURINONE_PASSWORD.\n"
     "--stale: get, ls and latest answered by the server reached (a follower too) without\n"
@@ -213,14 +215,25 @@ int run(Park& park, const Args& args, const ParkOptions& options) {
 }  // namespace
 
 int ctl_command(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"config", "server", "timeout", "ttl", "policy", "version", "wait", "from"},
-                         {"help", "heartbeat", "seq", "stale", "add"});
+  // The mq options ride along in the one option set; ctl_mq refuses those that do not apply.
+  auto args = parse_args(argc, argv, 2,
+                         {"config", "server", "timeout", "ttl", "policy", "version", "wait", "from", "max", "subscriber",
+                          "max-count", "max-age", "max-deliveries", "lease"},
+                         {"help", "heartbeat", "seq", "stale", "add", "topic", "no-ack", "from-oldest"});
   if (!args.ok()) return usage_error(args.status().message());
   if (args->has("help")) {
-    std::cout << kUsage;
+    bool mq = !args->positional.empty() && args->positional.front() == "mq";
+    std::cout << (mq ? ctl_mq_usage() : kUsage);
     return 0;
   }
   if (args->positional.empty()) return usage_error("no command given");
+  if (args->positional.front() != "mq") {
+    // Elsewhere these would be silently ignored, hiding a mistake.
+    for (const char* name : {"max", "subscriber", "max-count", "max-age", "max-deliveries", "lease", "topic", "no-ack",
+                             "from-oldest"}) {
+      if (args->has(name)) return usage_error(std::string("--") + name + " is an option of the mq commands");
+    }
+  }
   spdlog::set_level(spdlog::level::warn);  // ctl's stdout/stderr are for data and errors
   auto config = load_config(args->value_or("config", "config.xml"));
   if (!config.ok()) return fail(config.status());
@@ -241,6 +254,7 @@ int ctl_command(int argc, char** argv) {
   if (args->positional.front() == "cache") {
     return ctl_cache(config.value(), args.value(), args->value("timeout") ? options.call_timeout : std::chrono::milliseconds(0));
   }
+  if (args->positional.front() == "mq") return ctl_mq(config.value(), args.value(), options);
   auto park = Park::connect(options);
   if (!park.ok()) return fail(park.status());
   return run(*park.value(), args.value(), options);

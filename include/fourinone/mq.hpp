@@ -104,7 +104,7 @@ struct ChannelStats {
   std::uint64_t dead_letters = 0;  // queue: moved to the dead-letter queue in total
   std::uint64_t sent = 0;          // sends / publishes in total
   std::uint64_t acked = 0;         // queue: acked in total
-  std::uint64_t bytes = 0;         // message bytes held
+  std::uint64_t bytes = 0;         // memory charged for the messages held: bodies + 64 each
   ChannelOptions options;          // the rules in force (zeros filled in)
   std::vector<SubscriberStats> subscribers;  // topic: one per durable subscription
 };
