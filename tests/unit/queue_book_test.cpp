@@ -372,3 +372,39 @@ TEST_CASE("store: a receive is applied once per (client, seq); one that leased n
   REQUIRE(after.mq.delivered.size() == 1);
   CHECK(after.mq.delivered[0].token == first.mq.delivered[0].token);
 }
+
+TEST_CASE("log entries: commands other than queue commands keep the bytes they had before the queue existed") {
+  Command c;
+  c.kind = CommandKind::txn;
+  c.caller = "alice";
+  c.client_id = 9;
+  c.seq = 3;
+  c.now_ms = kT0;
+  fourinone::park::Op op;
+  op.kind = fourinone::park::OpKind::create;
+  op.domain = "d";
+  op.node = "n";
+  op.value = "v";
+  c.ops.push_back(op);
+  std::string before_the_queue;  // the field list of a Command before CommandKind::mq
+  {
+    fourinone::core::WireOutputArchive ar(before_the_queue);
+    ar(c.kind, c.caller, c.host, c.client_id, c.seq, c.acked_below, c.now_ms, c.ops, c.session, c.session_timeout_ms,
+       c.targets);
+  }
+  CHECK(fourinone::core::encode(c) == before_the_queue);
+  Command decoded;
+  REQUIRE(fourinone::core::decode(before_the_queue, decoded, "old log entry").ok());
+  CHECK(decoded.caller == "alice");
+  CHECK_FALSE(decoded.mq.has_value());
+
+  Command queue_command;
+  queue_command.kind = CommandKind::mq;
+  queue_command.mq.emplace();
+  queue_command.mq->channel = "q";
+  queue_command.mq->bodies = {"x"};
+  Command back;
+  REQUIRE(fourinone::core::decode(fourinone::core::encode(queue_command), back, "entry").ok());
+  REQUIRE(back.mq.has_value());
+  CHECK(back.mq->bodies == std::vector<std::string>{"x"});
+}
