@@ -50,6 +50,20 @@ struct MqLeaseRef {
   void serialize(A& ar) { ar(channel, subscriber, offset, token); }
 };
 
+// A receiver waiting on the leader, handed the messages of the send it rides along with, in
+// the same log entry: publish -> deliver costs one commit, not two. Applied as that client's
+// own receive (client_id, seq), exactly once.
+struct MqHandoff {
+  std::uint64_t client_id = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t acked_below = 0;
+  std::string subscriber;
+  std::uint32_t max = 1;
+  std::uint64_t session = 0;
+  template <class A>
+  void serialize(A& ar) { ar(client_id, seq, acked_below, subscriber, max, session); }
+};
+
 struct MqCommand {
   MqKind kind = MqKind::send;
   std::string channel;
@@ -61,8 +75,11 @@ struct MqCommand {
   std::uint64_t session = 0;        // receive: the leases end with this park session (0: by time only)
   bool from_oldest = false;         // subscribe: start at the oldest message held
   std::vector<MqLeaseRef> refs;     // ack, nack, extend, expire_leases, age_out
+  std::vector<MqHandoff> handoffs;  // send: waiting receivers served after the append
   template <class A>
-  void serialize(A& ar) { ar(kind, channel, subscriber, topic, rules, bodies, max, session, from_oldest, refs); }
+  void serialize(A& ar) {
+    ar(kind, channel, subscriber, topic, rules, bodies, max, session, from_oldest, refs, handoffs);
+  }
 };
 
 struct MqDelivery {
@@ -78,10 +95,23 @@ struct MqDelivery {
   void serialize(A& ar) { ar(channel, subscriber, offset, token, deliveries, sent_ms, deadline_ms, body); }
 };
 
+// What one handed-off receive got (see MqHandoff).
+struct MqHandoffResult {
+  std::uint64_t client_id = 0;
+  std::uint64_t seq = 0;
+  std::uint8_t code = 0;  // an Errc: ok, or why the receive failed
+  std::string message;
+  std::vector<MqDelivery> delivered;
+  template <class A>
+  void serialize(A& ar) { ar(client_id, seq, code, message, delivered); }
+};
+
 struct MqResult {
   std::vector<std::uint64_t> offsets;     // send: one per body
   std::vector<MqDelivery> delivered;      // receive
   std::uint64_t applied = 0;              // ack/nack/extend/expire/age_out: refs that took effect
+  // Not remembered for a resend (each handoff is remembered as its own receive):
+  std::vector<MqHandoffResult> handoffs;  // send: one per MqHandoff, in order
   // Not replicated or remembered: (channel, subscriber) pairs that gained available messages,
   // so the leader can wake receivers waiting on them.
   std::vector<std::pair<std::string, std::string>> woken;

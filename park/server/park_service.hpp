@@ -63,6 +63,7 @@ class ParkService final : public ParkServer, public core::RpcHandler {
     Command command;
     std::chrono::steady_clock::time_point wait_until;
     std::unique_ptr<boost::asio::steady_timer> timer;  // while waiting
+    std::vector<std::shared_ptr<PendingMq>> handoffs;  // a send: receivers riding along
   };
   using MqKey = std::pair<std::string, std::string>;  // (channel, subscriber)
   void handle_mq(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::MqRequest&& request);
@@ -71,6 +72,10 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   Status check_mq(const proto::MqRequest& request) const;
   void propose_mq(std::shared_ptr<PendingMq> pending);
   void wait_for_messages(std::shared_ptr<PendingMq> pending);
+  // A send takes the first waiting receivers of its channel along (MqHandoff), as many as
+  // its messages can serve, and answers them from its apply result.
+  void attach_waiters(PendingMq& send, MqCommand& command);
+  void finish_handoffs(PendingMq& send, const ApplyResult& result);
   void reply_mq(const std::shared_ptr<PendingMq>& pending, const ApplyResult& result);
   // After an apply: hand newly available messages to waiting receivers (posted, so no
   // proposal is made from inside an apply).

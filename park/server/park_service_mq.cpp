@@ -91,7 +91,9 @@ void ParkService::handle_mq(const core::RpcConnectionPtr& conn, std::uint64_t id
 void ParkService::propose_mq(std::shared_ptr<PendingMq> pending) {
   Command command = pending->command;
   command.now_ms = now_ms();
+  if (command.mq->kind == MqKind::send) attach_waiters(*pending, *command.mq);
   log_.propose(std::move(command), [this, pending](const ApplyResult& result) {
+    if (!pending->handoffs.empty()) finish_handoffs(*pending, result);
     auto conn = pending->conn.lock();
     if (!conn || !conn->is_open()) return;  // the client resends with the same seq
     const MqCommand& c = *pending->command.mq;
@@ -103,6 +105,56 @@ void ParkService::propose_mq(std::shared_ptr<PendingMq> pending) {
   });
 }
 
+void ParkService::attach_waiters(PendingMq& send, MqCommand& command) {
+  for (auto line = waiting_.lower_bound(MqKey{command.channel, ""});
+       line != waiting_.end() && line->first.first == command.channel;) {
+    // Each subscription of a topic gets every message; a queue's one line shares them.
+    std::size_t budget = command.bodies.size();
+    while (budget > 0 && !line->second.empty()) {
+      std::shared_ptr<PendingMq> p = std::move(line->second.front());
+      line->second.pop_front();
+      p->timer.reset();  // cancels its wait
+      if (auto conn = p->conn.lock(); !conn || !conn->is_open()) continue;
+      const Command& receive = p->command;
+      budget -= std::min<std::size_t>(budget, receive.mq->max);
+      command.handoffs.push_back(MqHandoff{receive.client_id, receive.seq, receive.acked_below, receive.mq->subscriber,
+                                           receive.mq->max, receive.mq->session});
+      send.handoffs.push_back(std::move(p));
+    }
+    line = line->second.empty() ? waiting_.erase(line) : std::next(line);
+  }
+}
+
+void ParkService::finish_handoffs(PendingMq& send, const ApplyResult& result) {
+  auto handoffs = std::move(send.handoffs);
+  send.handoffs.clear();
+  for (auto& p : handoffs) {
+    auto conn = p->conn.lock();
+    if (!conn || !conn->is_open()) continue;  // the client resends; its seq finds the leases
+    if (result.status.code() == Errc::not_leader) {
+      reply_not_leader(conn, p->id, result.status);
+      continue;
+    }
+    const MqHandoffResult* got = nullptr;
+    for (const auto& h : result.mq.handoffs) {
+      if (h.client_id == p->command.client_id && h.seq == p->command.seq) got = &h;
+    }
+    if (got != nullptr && (got->code != 0 || !got->delivered.empty())) {
+      ApplyResult answer;
+      if (got->code != 0) answer.status = Status(static_cast<Errc>(got->code), got->message);
+      answer.revision = result.revision;
+      answer.mq.delivered = got->delivered;
+      reply_mq(p, answer);
+    } else if (!stopping_ && log_.is_leader() && std::chrono::steady_clock::now() < p->wait_until) {
+      wait_for_messages(std::move(p));  // the send failed, or others took the messages
+    } else {
+      ApplyResult nothing;
+      nothing.revision = result.revision;
+      reply_mq(p, nothing);
+    }
+  }
+}
+
 void ParkService::reply_mq(const std::shared_ptr<PendingMq>& pending, const ApplyResult& result) {
   auto conn = pending->conn.lock();
   if (!conn || !conn->is_open()) return;
@@ -111,8 +163,10 @@ void ParkService::reply_mq(const std::shared_ptr<PendingMq>& pending, const Appl
   if (result.status.code() == Errc::not_leader) response.leader = log_.leader_address();
   response.revision = result.revision;
   response.mq.emplace();
-  response.mq->result = result.mq;
-  response.mq->result.woken.clear();
+  // Only what is this client's: never the handoffs (other clients' messages) or wake-ups.
+  response.mq->result.offsets = result.mq.offsets;
+  response.mq->result.delivered = result.mq.delivered;
+  response.mq->result.applied = result.mq.applied;
   conn->reply(pending->id, core::encode(response));
 }
 

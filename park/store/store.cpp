@@ -76,6 +76,8 @@ std::string sequential_name(std::uint64_t revision, std::uint64_t k) {
   return buf;
 }
 
+ApplyResult apply_once(State& s, const Command& c);  // below: Executor hands off through it
+
 // Applies one command to the state. Changes carry revision `rev_` (= revision + 1), which
 // becomes the store's revision at the end only if some node changed.
 class Executor {
@@ -405,7 +407,33 @@ class Executor {
     ApplyResult r;
     r.status = s_.queues.apply(*c_.mq, c_.now_ms, [this](std::uint64_t id) { return s_.sessions.count(id) == 1; }, r.mq);
     r.revision = s_.revision;
+    if (r.status.ok() && c_.mq->kind == MqKind::send) hand_off(r.mq);
     return r;
+  }
+
+  // The receivers that rode along with a send: each is applied as that client's own receive
+  // command, exactly once, after the append (see MqHandoff).
+  void hand_off(MqResult& out) {
+    for (const MqHandoff& h : c_.mq->handoffs) {
+      Command receive;
+      receive.kind = CommandKind::mq;
+      receive.caller = c_.caller;
+      receive.client_id = h.client_id;
+      receive.seq = h.seq;
+      receive.acked_below = h.acked_below;
+      receive.now_ms = c_.now_ms;
+      receive.mq.emplace();
+      receive.mq->kind = MqKind::receive;
+      receive.mq->channel = c_.mq->channel;
+      receive.mq->topic = c_.mq->topic;
+      receive.mq->subscriber = h.subscriber;
+      receive.mq->max = h.max;
+      receive.mq->session = h.session;
+      ApplyResult got = apply_once(s_, receive);
+      out.handoffs.push_back(MqHandoffResult{h.client_id, h.seq, static_cast<std::uint8_t>(got.status.code()),
+                                             got.status.message(), std::move(got.mq.delivered)});
+      out.woken.insert(out.woken.end(), got.mq.woken.begin(), got.mq.woken.end());
+    }
   }
 
   ApplyResult expire_nodes() {
@@ -430,7 +458,7 @@ class Executor {
 
 // Exactly-once (Raft thesis §6.3) around the command itself.
 ApplyResult apply_once(State& s, const Command& c) {
-  ++s.apply_counter;
+  const std::uint64_t stamp = ++s.apply_counter;
   if (c.client_id == 0 || c.seq == 0) return Executor(s, c).run();
 
   if (auto it = s.clients.find(c.client_id); it != s.clients.end()) {
@@ -445,6 +473,9 @@ ApplyResult apply_once(State& s, const Command& c) {
     }
   }
   ApplyResult result = Executor(s, c).run();
+  // Receivers handed messages inside this command (MqHandoff) took the stamps after ours:
+  // take a fresh one, so no two clients share one in the eviction order.
+  if (s.apply_counter != stamp) ++s.apply_counter;
   // A receive that leased nothing changed nothing: it is not remembered, so the leader may
   // propose the same (client, seq) again when messages arrive for a waiting receiver.
   if (c.kind == CommandKind::mq && c.mq && c.mq->kind == MqKind::receive && result.status.ok() &&
@@ -466,6 +497,7 @@ ApplyResult apply_once(State& s, const Command& c) {
     stored.session = result.session;
     stored.mq = result.mq;
     stored.mq.woken.clear();
+    stored.mq.handoffs.clear();  // each is remembered as its own client's receive
   }
   s.touch_client(c.client_id, rec);
   s.evict_clients();

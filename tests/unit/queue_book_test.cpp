@@ -408,3 +408,51 @@ TEST_CASE("log entries: commands other than queue commands keep the bytes they h
   REQUIRE(back.mq.has_value());
   CHECK(back.mq->bodies == std::vector<std::string>{"x"});
 }
+
+TEST_CASE("store: receivers riding along with a send get its messages in the same entry, exactly once") {
+  Store store;
+  auto mq_command = [](std::uint64_t client, std::uint64_t seq) {
+    Command c;
+    c.kind = CommandKind::mq;
+    c.client_id = client;
+    c.seq = seq;
+    c.now_ms = kT0;
+    c.mq.emplace();
+    c.mq->channel = "q";
+    return c;
+  };
+  Command open = mq_command(0, 0);
+  open.kind = CommandKind::open_session;
+  open.mq.reset();
+  open.session_timeout_ms = 5000;
+  std::uint64_t session = store.apply(open).session;
+  REQUIRE(session != 0);
+
+  Command send = mq_command(1, 1);
+  send.mq->kind = MqKind::send;
+  send.mq->bodies = {"a", "b", "c"};
+  send.mq->handoffs = {MqHandoff{2, 7, 1, "", 2, session}, MqHandoff{3, 4, 1, "", 5, 999}};
+  ApplyResult r = store.apply(send);
+  REQUIRE(r.status.ok());
+  REQUIRE(r.mq.handoffs.size() == 2);
+  CHECK(r.mq.handoffs[0].client_id == 2);
+  CHECK(bodies_of(r.mq.handoffs[0].delivered) == std::vector<std::string>{"a", "b"});
+  CHECK(r.mq.handoffs[1].code == static_cast<std::uint8_t>(Errc::session_expired));  // no session 999
+  CHECK(r.mq.handoffs[1].delivered.empty());
+  CHECK(store.queues().stats("q", kT0)->in_flight == 2);
+
+  // The receiver resends its receive (its answer was lost): the same leases come back.
+  Command resend = mq_command(2, 7);
+  resend.mq->kind = MqKind::receive;
+  resend.mq->max = 2;
+  resend.mq->session = session;
+  auto again = store.apply(resend);
+  REQUIRE(again.mq.delivered.size() == 2);
+  CHECK(again.mq.delivered[0].token == r.mq.handoffs[0].delivered[0].token);
+  CHECK(store.queues().stats("q", kT0)->in_flight == 2);
+  // The sender's resend gets its offsets back, and nobody else's messages.
+  auto sender_again = store.apply(send);
+  CHECK(sender_again.mq.offsets == std::vector<std::uint64_t>{1, 2, 3});
+  CHECK(sender_again.mq.handoffs.empty());
+  CHECK(store.queues().stats("q", kT0)->in_flight == 2);
+}
