@@ -175,6 +175,9 @@ class Mq {
   virtual Status ack(const Message& message) = 0;
   // Acks all that still hold their lease; the first failure is returned, the rest applied.
   virtual Status ack(const std::vector<Message>& messages) = 0;
+  // The same, returning at once: a consumer may receive its next batch while the acks of the
+  // last one travel. done (may be empty) gets what ack would have returned.
+  virtual void async_ack(const std::vector<Message>& messages, std::function<void(Status)> done) = 0;
   // Gives it back now, to be delivered again (or dead-lettered after max_deliveries).
   virtual Status nack(const Message& message) = 0;
   // Extends the lease by the channel's lease time from now. Errors: not_found.

@@ -258,13 +258,26 @@ Status MqClient::unsubscribe(std::string_view topic, std::string_view subscriber
 
 // --- acknowledgements -------------------------------------------------------------------
 
-Status MqClient::settle(MqKind kind, const std::vector<Message>& messages) {
-  if (messages.empty()) return {};
+proto::MqRequest MqClient::settle_request(MqKind kind, const std::vector<Message>& messages) {
   proto::MqRequest request;
   request.command.kind = kind;
   for (const Message& m : messages) request.command.refs.push_back(park::MqLeaseRef{m.channel, m.subscriber, m.offset, m.lease});
-  auto r = call(std::move(request));
+  return request;
+}
+
+Status MqClient::settle(MqKind kind, const std::vector<Message>& messages) {
+  if (messages.empty()) return {};
+  auto r = call(settle_request(kind, messages));
   return r.ok() ? Status{} : r.status();
+}
+
+void MqClient::async_ack(const std::vector<Message>& messages, std::function<void(Status)> done) {
+  auto deliver = [this, done = std::move(done)](Status s) mutable {
+    if (done) park_->post_callback([done = std::move(done), s = std::move(s)]() mutable { done(std::move(s)); });
+  };
+  if (messages.empty()) return deliver({});
+  park_->call_mq(settle_request(MqKind::ack, messages), options_.park.call_timeout,
+                 [deliver = std::move(deliver)](Result<proto::Response> r) mutable { deliver(status_of(r)); });
 }
 
 Status MqClient::ack(const Message& message) { return settle(MqKind::ack, {message}); }

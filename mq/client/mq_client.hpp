@@ -44,6 +44,7 @@ class MqClient final : public Mq {
 
   Status ack(const Message& message) override;
   Status ack(const std::vector<Message>& messages) override;
+  void async_ack(const std::vector<Message>& messages, std::function<void(Status)> done) override;
   Status nack(const Message& message) override;
   Status extend(const Message& message) override;
 
@@ -55,6 +56,7 @@ class MqClient final : public Mq {
   Result<proto::Response> read(proto::MqReadRequest request);
   Status channel_call(park::MqKind kind, std::string_view name, bool topic, const ChannelOptions& options);
   Status settle(park::MqKind kind, const std::vector<Message>& messages);
+  static proto::MqRequest settle_request(park::MqKind kind, const std::vector<Message>& messages);
   Status check_body(std::string_view body) const;
   // Sends one body through the batcher; done runs on the io thread.
   void enqueue(std::string_view channel, bool topic, std::string_view body, SendBatcher::Deliver done);

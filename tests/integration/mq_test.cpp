@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <future>
 #include <thread>
 
 #include "fourinone/mq.hpp"
@@ -74,6 +75,17 @@ TEST_CASE("queue: send, receive in order, ack; a receive blocks until a message 
   CHECK(arrived->body == "late");
   CHECK(received_at - sent_at < 1s);
   CHECK(mq->ack(*arrived).ok());
+
+  // async_ack: the answer arrives on the callback thread; an unknown lease is not_found.
+  REQUIRE(sender->send_batch("jobs", {"x", "y"}).ok());
+  auto two = mq->receive("jobs", 2, 0ms);
+  REQUIRE(two->size() == 2);
+  std::promise<fourinone::Status> acked, refused;
+  mq->async_ack(*two, [&](fourinone::Status s) { acked.set_value(s); });
+  CHECK(acked.get_future().get().ok());
+  mq->async_ack(*two, [&](fourinone::Status s) { refused.set_value(s); });
+  CHECK(refused.get_future().get().code() == Errc::not_found);
+  CHECK(mq->stats("jobs")->depth == 0);
 }
 
 TEST_CASE("queue: each message goes to one consumer at a time; nack, lease expiry and dead letters") {
