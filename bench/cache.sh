@@ -71,20 +71,9 @@ if [ -n "${CACHE_BENCH_BIN:-}" ]; then
   bin=$CACHE_BENCH_BIN
   echo "using $bin (CACHE_BENCH_BIN): no build"
 else
-  bash .ci/install-deps
-  # An existing build folder keeps its build type; a new one gets .ci/build's.
-  if [ -e build/CMakeCache.txt ]; then
-    cmake -S . -B build >/dev/null
-  else
-    cmake -S . -B build -DCMAKE_BUILD_TYPE="${FOURINONE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
-  fi
   targets=(cache_bench)
   [[ " $systems " == *" fourinone"* ]] && targets+=(fourinone_cli cache_events)
-  if ! cmake --build build -j "${FOURINONE_JOBS:-2}" --target "${targets[@]}" >"$work/build.log" 2>&1; then
-    tail -n 40 "$work/build.log"
-    echo "the build failed (above)" >&2
-    exit 1
-  fi
+  build_bench_targets "$work/build.log" "${targets[@]}"
   bin=$(pwd)/build/bench/cache_bench
 fi
 

@@ -200,3 +200,22 @@ install_missing_packages() {
   [ -n "$policy_added" ] && $sudo rm -f /usr/sbin/policy-rc.d
   return 0
 }
+
+# build_bench_targets LOG TARGET...: installs the project's packages and builds TARGETs into
+# ./build (an existing build folder keeps its build type; a new one gets .ci/build's). On a
+# failure prints the end of LOG and exits.
+build_bench_targets() {
+  local log=$1
+  shift
+  bash .ci/install-deps
+  if [ -e build/CMakeCache.txt ]; then
+    cmake -S . -B build >/dev/null
+  else
+    cmake -S . -B build -DCMAKE_BUILD_TYPE="${FOURINONE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+  fi
+  if ! cmake --build build -j "${FOURINONE_JOBS:-2}" --target "$@" >"$log" 2>&1; then
+    tail -n 40 "$log"
+    echo "the build failed (above)" >&2
+    exit 1
+  fi
+}

@@ -38,18 +38,11 @@ done
 started=$(date +%s)
 
 # --- 1. packages -------------------------------------------------------------------------
-bash .ci/install-deps
 source bench/lib.sh
 install_missing_packages zookeeper etcd-server etcd-client libzookeeper-mt-dev
 
 # --- 2. build ----------------------------------------------------------------------------
-# An existing build folder keeps its build type; a new one gets .ci/build's.
-if [ -e build/CMakeCache.txt ]; then
-  cmake -S . -B build >/dev/null
-else
-  cmake -S . -B build -DCMAKE_BUILD_TYPE="${FOURINONE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
-fi
-cmake --build build -j "${FOURINONE_JOBS:-2}" --target fourinone_cli peer_bench >/dev/null
+build_bench_targets "${TMPDIR:-/tmp}/fourinone-peers-build.log" fourinone_cli peer_bench
 bin=$(pwd)/build/fourinone
 
 source bench/peers/park.sh

@@ -50,6 +50,7 @@
 
 #include "bench/cpu_time.hpp"
 #include "bench/percentile.hpp"
+#include "bench/split.hpp"
 #include "ledger.hpp"
 #include "target.hpp"
 
@@ -99,13 +100,7 @@ double number(const std::string& flag, const std::string& text, double low, doub
   usage(flag + " wants a number from " + std::to_string(low) + " to " + std::to_string(high) + ", not '" + text + "'");
 }
 
-std::vector<std::string> split(const std::string& text, char by) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, by);)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
+using bench::split;
 
 Options parse_options(int argc, char** argv) {
   Options o;

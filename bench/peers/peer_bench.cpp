@@ -43,6 +43,7 @@
 
 #include "bench/cpu_time.hpp"
 #include "bench/percentile.hpp"
+#include "bench/split.hpp"
 #include "target.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -69,13 +70,7 @@ struct Options {
   std::string hold_key;  // internal: the child of workload (e)
 };
 
-std::vector<std::string> split(const std::string& text, char by) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, by);)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
+using bench::split;
 
 using bench::percentile;
 

@@ -181,6 +181,30 @@ TEST_CASE("queue: max_count from the MQ row refuses sends that do not fit") {
   CHECK(mq->send("other", "3").ok());  // other channels have no bound
 }
 
+TEST_CASE("queue: a full park (the memory guard) refuses sends but still lets consumers drain") {
+  RunningPark park(RunningPark::Settings{{"MAXMEMORY", "64K"}, {"SAFEMEMORYPER", "1"}});
+  auto mq = connect_mq(park.options());
+  const std::string body(1000, 'm');
+  std::uint64_t stored = 0;
+  fourinone::Status refused;
+  for (int i = 0; i < 200 && refused.ok(); ++i) {
+    auto r = mq->send("big", body);
+    if (r.ok()) {
+      ++stored;
+    } else {
+      refused = r.status();
+    }
+  }
+  CHECK(refused.code() == Errc::park_full);
+  CHECK(refused.message().find("consume messages first") != std::string::npos);
+  REQUIRE(stored > 10);
+  CHECK(mq->stats("big")->depth == stored);  // the refused send left nothing behind
+  auto some = mq->receive("big", 20, 0ms);   // receiving and acking go on...
+  REQUIRE(some.ok());
+  CHECK(mq->ack(*some).ok());
+  CHECK(mq->send("big", body).ok());          // ...and make room again
+}
+
 TEST_CASE("topic: durable subscriptions fan out; a consumer group shares; a restarted subscriber resumes") {
   RunningPark park;
   auto pub = connect_mq(park.options());
