@@ -2,6 +2,10 @@
 # Side by side with ZooKeeper and etcd, on this machine, in one run:
 #
 #   bash bench/peers.sh [--rounds R] [--seconds S] [--kills N] [--systems "park zookeeper etcd"]
+#                       [--workloads abcdefg] [--section NAME --title TEXT]
+#
+# --workloads runs only those of peer_bench's workloads; --section writes the table to that
+# section of bench/RESULTS.md instead of "peers" (bench/recipes.sh uses both).
 #
 # 1. installs Debian's zookeeper, etcd-server, etcd-client and libzookeeper-mt-dev when missing,
 #    without letting the packages start their system daemons;
@@ -20,12 +24,18 @@ rounds=1
 seconds=5
 kills=5
 systems="park zookeeper etcd"
+workloads=abcdefg
+section=peers
+title="Side by side: park vs ZooKeeper vs etcd"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --kills) kills=$2; shift 2 ;;
     --systems) systems=$2; shift 2 ;;
+    --workloads) workloads=$2; shift 2 ;;
+    --section) section=$2; shift 2 ;;
+    --title) title=$2; shift 2 ;;
     *) echo "unknown option $1 (see the top of bench/peers.sh)" >&2; exit 2 ;;
   esac
 done
@@ -99,7 +109,7 @@ for system in $systems; do
     echo "$system: the group did not start; its rows stay empty" | tee "$out"
   else
     build/bench/peer_bench --system "$system" --endpoints "$endpoints" --control "$control" \
-      --seconds "$seconds" --kills "$kills" | tee "$out" || status=$?
+      --seconds "$seconds" --kills "$kills" --workloads "$workloads" | tee "$out" || status=$?
   fi
   if [ "$status" = 3 ]; then echo "$system: skipped (peer_bench was built without its target)"; fi
   if [ "$status" != 0 ] && [ "$status" != 3 ]; then echo "$system: peer_bench exited $status (see above)"; fi
@@ -116,7 +126,7 @@ table=$(cat "$work"/*.out | bash bench/peers/table.sh "$rounds")
 echo
 echo "$table"
 {
-  echo "# Side by side: park vs ZooKeeper vs etcd"
+  echo "# $title"
   echo
   echo "Written by \`$command_line\` on $(date -u '+%Y-%m-%d %H:%M UTC') in ${elapsed} s (install, build and runs)."
   echo "Each system ran as a group of three on 127.0.0.1 with fsync on, one after the other, on the same machine."
@@ -147,6 +157,6 @@ echo "$table"
     done
   done
 } >"$work/section.md"
-write_results_section peers "$work/section.md"
+write_results_section "$section" "$work/section.md"
 echo
 echo "written to bench/RESULTS.md (${elapsed} s in all)"

@@ -46,6 +46,7 @@ awk -v rounds="${1:-1}" '
     return ok ? "met" : "missed"
   }
   function row(label, r, kind, factor, goal) {
+    if (!has("park", r) && !has("zookeeper", r) && !has("etcd", r)) return  # a workload not run
     printf "| %s | %s | %s | %s | %s | %s | %s %s |\n", label, cell("park", r), cell("zookeeper", r), cell("etcd", r),
            ratio(r, "zookeeper"), ratio(r, "etcd"), goal, verdict(r, kind, factor)
   }
@@ -76,14 +77,19 @@ awk -v rounds="${1:-1}" '
     row("(g) acknowledged writes lost", "g_lost_writes", "zero", 0, "0:")
     print ""
     print "Ratios are park / peer: above 1 is better for throughput, below 1 for latency."
+    split("a_write b_read_linearizable b_read_stale", names, " ")
+    measured = 0
+    for (i = 1; i <= 3; i++) measured += has("park", names[i] "_client_cpu_pct") || has("zookeeper", names[i] "_client_cpu_pct")
+    if (!measured) exit  # no throughput rows in this run
     print ""
     print "Load generator CPU (peer_bench itself, % of one core of the 2) during the throughput rows:"
     print ""
     print "| row | park | ZooKeeper | etcd |"
     print "|---|---:|---:|---:|"
-    split("a_write b_read_linearizable b_read_stale", names, " ")
-    for (i = 1; i <= 3; i++)
+    for (i = 1; i <= 3; i++) {
+      if (cell("park", names[i] "_client_cpu_pct") == "-" && cell("zookeeper", names[i] "_client_cpu_pct") == "-") continue
       printf "| %s | %s | %s | %s |\n", names[i], cell("park", names[i] "_client_cpu_pct"),
              cell("zookeeper", names[i] "_client_cpu_pct"), cell("etcd", names[i] "_client_cpu_pct")
+    }
   }
 '
