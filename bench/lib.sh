@@ -219,3 +219,20 @@ build_bench_targets() {
     exit 1
   fi
 }
+
+# print_raw_outputs WORK ROUNDS "SYSTEMS": each WORK/SYSTEM.ROUND.out as a "### SYSTEM, round
+# ROUND" block of bench/RESULTS.md, without peer_bench's machine-readable "R " lines.
+print_raw_outputs() {
+  local work=$1 rounds=$2 systems=$3 round system
+  for round in $(seq 1 "$rounds"); do
+    for system in $systems; do
+      [ -e "$work/$system.$round.out" ] || continue
+      echo "### $system, round $round"
+      echo
+      echo '```'
+      grep -v '^R ' "$work/$system.$round.out" || true
+      echo '```'
+      echo
+    done
+  done
+}

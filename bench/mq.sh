@@ -273,17 +273,7 @@ section=$work/section.md
   echo
   echo "Raw mq_bench output:"
   echo
-  for round in $(seq 1 "$rounds"); do
-    for system in $systems; do
-      [ -e "$work/$system.$round.out" ] || continue
-      echo "### $system, round $round"
-      echo
-      echo '```'
-      cat "$work/$system.$round.out"
-      echo '```'
-      echo
-    done
-  done
+  print_raw_outputs "$work" "$rounds" "$systems"
 } >"$section"
 write_results_section mq "$section"
 echo

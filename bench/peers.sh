@@ -145,17 +145,7 @@ echo "$table"
   echo
   echo "## Raw output"
   echo
-  for round in $(seq 1 "$rounds"); do
-    for system in $systems; do
-      [ -e "$work/$system.$round.out" ] || continue
-      echo "### $system, round $round"
-      echo
-      echo '```'
-      grep -v '^R ' "$work/$system.$round.out" || true
-      echo '```'
-      echo
-    done
-  done
+  print_raw_outputs "$work" "$rounds" "$systems"
 } >"$work/section.md"
 write_results_section "$section" "$work/section.md"
 echo
