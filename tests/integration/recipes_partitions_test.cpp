@@ -1,0 +1,238 @@
+// PartitionBalancer (partitions.hpp) with real consumer processes that join and die (kill -9)
+// while the test samples the owner nodes and lines up the consumers' printed views.
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <map>
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "fourinone/partitions.hpp"
+#include "tests/support/park_fixture.hpp"
+
+using namespace std::chrono_literals;
+using fourinone::test::Process;
+using fourinone::test::RunningPark;
+using fourinone::test::wait_until;
+
+namespace {
+
+constexpr int kPartitions = 6;
+constexpr const char* kGroup = "orders";
+const std::string kOwners = std::string("fourinone.partitions:") + kGroup + ":owners";
+
+long long now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Member {
+  std::string id;
+  std::unique_ptr<Process> process;
+  long long died_ms = -1;  // -1 while alive
+};
+
+// When one member held a partition, by its own printed view: [from, to).
+struct Holding {
+  std::string member;
+  int partition = 0;
+  long long from = 0;
+  long long to = 0;
+};
+
+std::vector<int> parse_list(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream in(text);
+  for (std::string p; std::getline(in, p, ',');) out.push_back(std::stoi(p));
+  return out;
+}
+
+// The member's holdings from its output; open ones end at `end`.
+std::vector<Holding> holdings_of(const Member& m, long long end) {
+  std::vector<Holding> out;
+  std::map<int, long long> open;
+  std::stringstream in(m.process->out());
+  std::string what, list;
+  long long at = 0;
+  while (in >> what >> at >> list) {
+    for (int p : parse_list(list)) {
+      if (what == "assigned") {
+        open[p] = at;
+      } else if (open.contains(p)) {
+        out.push_back({m.id, p, open[p], at});
+        open.erase(p);
+      }
+    }
+  }
+  for (auto [p, from] : open) out.push_back({m.id, p, from, std::max(from, end)});
+  return out;
+}
+
+// The partitions the member's view holds now.
+std::vector<int> view_of(const Member& m) {
+  std::vector<int> out;
+  for (const auto& h : holdings_of(m, LLONG_MAX)) {
+    if (h.to == LLONG_MAX) out.push_back(h.partition);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("consumers that join and die never share a partition, and the survivors own them all") {
+  RunningPark park;
+  auto observer = park.connect();
+  std::vector<Member> members;
+  int spawned = 0;
+  auto spawn = [&] {
+    Member m;
+    m.id = "m" + std::to_string(spawned++);
+    m.process = std::make_unique<Process>(
+        std::vector<std::string>{FOURINONE_TEST_PARTITION_MEMBER, std::to_string(park.config.port), kGroup, m.id,
+                                 std::to_string(kPartitions)},
+        park.dir.file(m.id));
+    members.push_back(std::move(m));
+  };
+  auto alive = [&] {
+    std::vector<Member*> out;
+    for (auto& m : members) {
+      if (m.died_ms < 0) out.push_back(&m);
+    }
+    return out;
+  };
+
+  // The owner nodes, sampled all along: each must name a member we started.
+  std::atomic<bool> sampling{true};
+  std::atomic<int> samples{0}, strangers{0};
+  std::mutex ids_mutex;
+  std::set<std::string> started_ids;
+  for (int i = 0; i < 100; ++i) started_ids.insert("m" + std::to_string(i));
+  std::thread sampler([&] {
+    while (sampling) {
+      auto owners = observer->list(kOwners);
+      if (owners.ok()) {
+        std::lock_guard lock(ids_mutex);
+        for (const auto& n : *owners) {
+          if (!started_ids.contains(n.value)) ++strangers;
+        }
+        ++samples;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+
+  for (int i = 0; i < 3; ++i) spawn();
+  std::mt19937 random(20261205);
+  auto chaos_end = std::chrono::steady_clock::now() + 6s;
+  while (std::chrono::steady_clock::now() < chaos_end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + random() % 500));
+    auto live = alive();
+    bool kill = live.size() >= 4 || (live.size() >= 2 && random() % 2 == 0);
+    if (kill) {
+      Member* victim = live[random() % live.size()];
+      victim->died_ms = now_ms();  // before the signal: its view ends no later than this
+      victim->process->signal(SIGKILL);
+      victim->process->wait(5s);
+    } else {
+      spawn();
+    }
+  }
+
+  // Every partition owned by a live member, as the plan for the live members says, within
+  // one session timeout (2 s) plus margin after the last change.
+  auto live = alive();
+  std::vector<std::string> live_ids;
+  for (auto* m : live) live_ids.push_back(m->id);
+  auto plan = fourinone::assign_partitions(live_ids, kPartitions);
+  auto settled = [&] {
+    auto owners = observer->list(kOwners);
+    if (!owners.ok() || owners->size() != static_cast<std::size_t>(kPartitions)) return false;
+    for (const auto& n : *owners) {
+      auto& mine = plan[n.value];
+      if (std::find(mine.begin(), mine.end(), std::stoi(n.name)) == mine.end()) return false;
+    }
+    for (auto* m : live) {
+      if (view_of(*m) != plan[m->id]) return false;
+    }
+    return true;
+  };
+  CHECK(wait_until(settled, 5s));
+  sampling = false;
+  sampler.join();
+  CHECK(samples > 10);
+  CHECK(strangers == 0);
+  CHECK(spawned >= 5);
+  CHECK(spawned - live.size() >= 2);  // some members really died
+
+  // No two members' views ever held one partition at the same moment.
+  long long end = now_ms();
+  std::vector<Holding> all;
+  for (const auto& m : members) {
+    auto h = holdings_of(m, m.died_ms < 0 ? end : m.died_ms);
+    all.insert(all.end(), h.begin(), h.end());
+  }
+  int overlaps = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    for (std::size_t j = i + 1; j < all.size(); ++j) {
+      const auto& a = all[i];
+      const auto& b = all[j];
+      if (a.partition == b.partition && a.member != b.member && a.from < b.to && b.from < a.to) {
+        ++overlaps;
+        MESSAGE("partition " << a.partition << " held by " << a.member << " [" << a.from << "," << a.to << ") and "
+                             << b.member << " [" << b.from << "," << b.to << ")");
+      }
+    }
+  }
+  CHECK(overlaps == 0);
+  CHECK(all.size() >= static_cast<std::size_t>(kPartitions));
+
+  for (auto* m : live) {
+    m->process->signal(SIGTERM);
+    CHECK(m->process->wait(5s) == 0);
+  }
+  // Stopped cleanly, the members gave everything back at once.
+  CHECK(wait_until([&] { return observer->list(kOwners).status().code() == fourinone::Errc::not_found ||
+                                observer->list(kOwners)->empty(); }, 2s));
+}
+
+TEST_CASE("a balancer alone owns every partition and gives them back when stopped") {
+  RunningPark park;
+  auto p = park.connect();
+  std::mutex mutex;
+  std::vector<int> assigned, revoked;
+  fourinone::PartitionOptions options;
+  options.group = "solo";
+  options.member_id = "only";
+  options.partitions = 4;
+  options.on_assigned = [&](const std::vector<int>& got) {
+    std::lock_guard lock(mutex);
+    assigned.insert(assigned.end(), got.begin(), got.end());
+  };
+  options.on_revoked = [&](const std::vector<int>& lost) {
+    std::lock_guard lock(mutex);
+    revoked.insert(revoked.end(), lost.begin(), lost.end());
+  };
+  auto balancer = fourinone::PartitionBalancer::start(*p, options);
+  REQUIRE(balancer.ok());
+  REQUIRE(wait_until([&] { return (*balancer)->owned().size() == 4; }, 5s));
+  {
+    std::lock_guard lock(mutex);
+    CHECK(assigned == std::vector<int>{0, 1, 2, 3});
+  }
+  auto owners = p->list("fourinone.partitions:solo:owners");
+  REQUIRE(owners.ok());
+  CHECK(owners->size() == 4);
+  for (const auto& n : *owners) CHECK(n.value == "only");
+  balancer->reset();
+  CHECK(revoked == std::vector<int>{0, 1, 2, 3});
+  CHECK(p->list("fourinone.partitions:solo:owners").status().code() == fourinone::Errc::not_found);
+  CHECK(fourinone::PartitionBalancer::start(*p, fourinone::PartitionOptions{}).status().code() ==
+        fourinone::Errc::bad_request);
+}
