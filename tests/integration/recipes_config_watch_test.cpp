@@ -7,6 +7,7 @@
 
 #include "fourinone/config_watch.hpp"
 #include "tests/support/park_fixture.hpp"
+#include "tests/support/park_group.hpp"
 
 using namespace std::chrono_literals;
 using fourinone::ConfigEvent;
@@ -104,4 +105,27 @@ TEST_CASE("no update is missed across a server crash and restart") {
   // latest value; with the history kept by the server there is none.
   CHECK(lines == std::vector<std::string>{"initial {v=0,}", "changed v=1", "changed v=2", "changed v=3",
                                           "changed v=4", "changed v=5", "changed v=6"});
+}
+
+TEST_CASE("no update is missed when the leader of a 3-server group is killed") {
+  fourinone::test::ParkGroup group(3);
+  REQUIRE(group.start_all());
+  auto leader = group.wait_for_leader();
+  REQUIRE(leader.has_value());
+  auto writer = group.connect();
+  auto reader = group.connect();
+  REQUIRE(writer->create("group.conf", "v", "0").ok());
+  Recorder rec;
+  auto sub = ConfigSubscription::subscribe(*reader, "group.conf", std::ref(rec));
+  REQUIRE(sub.ok());
+  REQUIRE(writer->update("group.conf", "v", "1").ok());
+  REQUIRE(wait_until([&] { return rec.size() == 2; }, 5s));
+
+  group.kill(*leader);
+  // The writer's calls wait for the new leader (exactly once); the reader's watch moves to it
+  // and resumes after revision of "v=1".
+  for (int i = 2; i <= 5; ++i) REQUIRE(writer->update("group.conf", "v", std::to_string(i)).ok());
+  REQUIRE(wait_until([&] { return rec.size() >= 6; }, 10s));
+  CHECK(rec.lines() == std::vector<std::string>{"initial {v=0,}", "changed v=1", "changed v=2", "changed v=3",
+                                                "changed v=4", "changed v=5"});
 }
