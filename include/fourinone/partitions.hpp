@@ -18,7 +18,8 @@
 // - After a consumer dies, its partitions are taken over about one session timeout later
 //   (when the park ends its session), and the final assignment is assign_partitions of the
 //   live members.
-// Callbacks run on the balancer's own thread, one at a time; they may call the Park.
+// Callbacks run on the balancer's own thread, one at a time (the last on_revoked on the thread
+// destroying the balancer); they may call the Park.
 // Layout: domains "fourinone.partitions:<group>:members" (node = member id) and
 // "fourinone.partitions:<group>:owners" (node = partition number, value = member id).
 #pragma once

@@ -14,6 +14,11 @@ void DomainFollower::cancel() {
   if (watch_) watch_->cancel();
 }
 
+std::uint64_t DomainFollower::revision() {
+  std::lock_guard lock(mutex_);
+  return revision_;
+}
+
 Status DomainFollower::read_state() {
   // get_latest_domain answers nothing for a domain that never had a node, so the revision to
   // resume from comes from status() first: nothing happened to the domain up to the read, so

@@ -36,6 +36,8 @@ class DomainFollower : public std::enable_shared_from_this<DomainFollower> {
   DomainFollower& operator=(const DomainFollower&) = delete;
 
   void cancel();
+  // The revision the state is current to (the last change applied or the last read).
+  std::uint64_t revision();
 
  private:
   DomainFollower(Park& park, std::string domain, Callback callback);

@@ -38,7 +38,7 @@ class RegistryWatch : public Watch {
  public:
   explicit RegistryWatch(std::shared_ptr<recipes::DomainFollower> f) : follower_(std::move(f)) {}
   void cancel() override { follower_->cancel(); }
-  std::uint64_t last_revision() const override { return 0; }
+  std::uint64_t last_revision() const override { return follower_->revision(); }
 
  private:
   std::shared_ptr<recipes::DomainFollower> follower_;

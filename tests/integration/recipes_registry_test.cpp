@@ -74,6 +74,7 @@ TEST_CASE("a watcher sees an instance of a killed process disappear within the s
     std::lock_guard lock(mutex);
     return seen.back() == std::vector<std::string>{"p1"};
   }, 5s));
+  CHECK((*watch)->last_revision() > 0);
   // Metadata written by another process round-trips.
   auto live = registry.instances("payments");
   REQUIRE(live->size() == 1);
