@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <functional>
 #include <map>
 #include <algorithm>
 #include <atomic>
@@ -15,6 +16,7 @@
 
 #include "fourinone/partitions.hpp"
 #include "tests/support/park_fixture.hpp"
+#include "tests/support/park_group.hpp"
 
 using namespace std::chrono_literals;
 using fourinone::test::Process;
@@ -84,20 +86,21 @@ std::vector<int> view_of(const Member& m) {
   return out;
 }
 
-}  // namespace
-
-TEST_CASE("consumers that join and die never share a partition, and the survivors own them all") {
-  RunningPark park;
-  auto observer = park.connect();
+// Consumers join and die (kill -9) at random for a few seconds against the park at `ports`;
+// `disturb` runs once midway (e.g. to kill the leader). Then checks that every partition ends
+// with the owner the plan names within `settle` and that no two views ever overlapped.
+void run_chaos(const std::string& ports, fourinone::Park& observer_park, const fourinone::test::TempDir& dir,
+               const std::function<void()>& disturb, std::chrono::milliseconds settle) {
+  auto* observer = &observer_park;
   std::vector<Member> members;
   int spawned = 0;
   auto spawn = [&] {
     Member m;
     m.id = "m" + std::to_string(spawned++);
     m.process = std::make_unique<Process>(
-        std::vector<std::string>{FOURINONE_TEST_PARTITION_MEMBER, std::to_string(park.config.port), kGroup, m.id,
+        std::vector<std::string>{FOURINONE_TEST_PARTITION_MEMBER, ports, kGroup, m.id,
                                  std::to_string(kPartitions)},
-        park.dir.file(m.id));
+        dir.file(m.id));
     members.push_back(std::move(m));
   };
   auto alive = [&] {
@@ -131,7 +134,12 @@ TEST_CASE("consumers that join and die never share a partition, and the survivor
   for (int i = 0; i < 3; ++i) spawn();
   std::mt19937 random(20261205);
   auto chaos_end = std::chrono::steady_clock::now() + 4500ms;
+  bool disturbed = !disturb;
   while (std::chrono::steady_clock::now() < chaos_end) {
+    if (!disturbed && std::chrono::steady_clock::now() > chaos_end - 2500ms) {
+      disturb();
+      disturbed = true;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + random() % 500));
     auto live = alive();
     bool kill = live.size() >= 4 || (live.size() >= 2 && random() % 2 == 0);
@@ -163,7 +171,7 @@ TEST_CASE("consumers that join and die never share a partition, and the survivor
     }
     return true;
   };
-  CHECK(wait_until(settled, 5s));
+  CHECK(wait_until(settled, settle));
   sampling = false;
   sampler.join();
   CHECK(samples > 10);
@@ -200,6 +208,30 @@ TEST_CASE("consumers that join and die never share a partition, and the survivor
   // Stopped cleanly, the members gave everything back at once.
   CHECK(wait_until([&] { return observer->list(kOwners).status().code() == fourinone::Errc::not_found ||
                                 observer->list(kOwners)->empty(); }, 2s));
+}
+
+}  // namespace
+
+TEST_CASE("consumers that join and die never share a partition, and the survivors own them all") {
+  RunningPark park;
+  auto observer = park.connect();
+  // Session timeout 2 s, plus margin.
+  run_chaos(std::to_string(park.config.port), *observer, park.dir, {}, 5s);
+}
+
+TEST_CASE("the partition balance also holds while the leader of a 3-server group is killed") {
+  fourinone::test::ParkGroup group(3);
+  REQUIRE(group.start_all());
+  auto leader = group.wait_for_leader();
+  REQUIRE(leader.has_value());
+  std::string ports;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    auto address = group.address(i);
+    ports += (ports.empty() ? "" : ",") + address.substr(address.rfind(':') + 1);
+  }
+  auto observer = group.connect();
+  // Election, then the sessions of the dead consumers time out (2 s): margin for both.
+  run_chaos(ports, *observer, group.dir(), [&] { group.kill(*leader); }, 10s);
 }
 
 TEST_CASE("a balancer alone owns every partition and gives them back when stopped") {
