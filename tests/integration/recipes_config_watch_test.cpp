@@ -8,6 +8,7 @@
 #include "fourinone/config_watch.hpp"
 #include "tests/support/park_fixture.hpp"
 #include "tests/support/park_group.hpp"
+#include "tests/support/tcp_relay.hpp"
 
 using namespace std::chrono_literals;
 using fourinone::ConfigEvent;
@@ -128,4 +129,34 @@ TEST_CASE("no update is missed when the leader of a 3-server group is killed") {
   REQUIRE(wait_until([&] { return rec.size() >= 6; }, 10s));
   CHECK(rec.lines() == std::vector<std::string>{"initial {v=0,}", "changed v=1", "changed v=2", "changed v=3",
                                                 "changed v=4", "changed v=5"});
+}
+
+TEST_CASE("when the history to resume from is gone, the whole state comes again as a resync") {
+  RunningPark park;
+  auto writer = park.connect();
+  // The reader reaches the server only through a relay we can cut.
+  fourinone::test::TcpRelay relay(park.config.port);
+  auto options = park.options();
+  options.servers = {fourinone::ServerAddress{"127.0.0.1", relay.port()}};
+  auto reader = fourinone::Park::connect(options);
+  REQUIRE(reader.ok());
+  REQUIRE(writer->create("cut.conf", "v", "0").ok());
+  Recorder rec;
+  auto sub = ConfigSubscription::subscribe(**reader, "cut.conf", std::ref(rec));
+  REQUIRE(sub.ok());
+  REQUIRE(writer->update("cut.conf", "v", "1").ok());
+  REQUIRE(wait_until([&] { return rec.size() == 2; }, 5s));
+
+  // Changes the reader cannot see, then a restart: the server's watch history starts after
+  // them, so the reader's resume point is gone.
+  relay.set_blocked(true);
+  REQUIRE(writer->update("cut.conf", "v", "2").ok());
+  REQUIRE(writer->create("cut.conf", "w", "x").ok());
+  park.server.kill();
+  REQUIRE(park.server.start());
+  relay.set_blocked(false);
+  REQUIRE(wait_until([&] { return rec.size() >= 3; }, 10s));
+  REQUIRE(writer->update("cut.conf", "v", "3").ok());
+  REQUIRE(wait_until([&] { return rec.size() >= 4; }, 5s));
+  CHECK(rec.lines() == std::vector<std::string>{"initial {v=0,}", "changed v=1", "resync {v=2,w=x,}", "changed v=3"});
 }
