@@ -161,12 +161,23 @@ void PartitionBalancer::rebalance() {
   revoke(lost, false);
   revoke(released, true);
 
+  // Nodes of our session that we do not count as ours and should not have: left by a create
+  // that timed out but happened, or kept through a suspension we reported as a revocation.
+  // Left alone they would block their rightful owner until our session ends.
+  for (const auto& [p, node] : holder) {
+    bool just_released = std::find(released.begin(), released.end(), p) != released.end();
+    if (node.session == session && !target.contains(p) && !owned_versions_.contains(p) && !just_released) {
+      (void)park_.remove(owners_domain(), node.name, static_cast<std::int64_t>(node.version));
+    }
+  }
+
   std::vector<int> gained;
   std::set<int> have = [&] {
     std::lock_guard lock(mutex_);
     return owned_;
   }();
-  bool waiting = false;
+  // Partitions whose previous owner still holds them are left for a later pass: its release
+  // or session expiry changes the owners domain, whose watch wakes us.
   for (int p : target) {
     if (have.contains(p)) continue;
     auto h = holder.find(p);
@@ -174,8 +185,6 @@ void PartitionBalancer::rebalance() {
       if (h->second.session == session) {  // ours already (e.g. after a reconnect)
         owned_versions_[p] = static_cast<std::int64_t>(h->second.version);
         gained.push_back(p);
-      } else {
-        waiting = true;  // the previous owner still holds it; its release or expiry wakes us
       }
       continue;
     }
@@ -183,8 +192,6 @@ void PartitionBalancer::rebalance() {
     if (created.ok()) {
       owned_versions_[p] = static_cast<std::int64_t>(created->version);
       gained.push_back(p);
-    } else {
-      waiting = true;
     }
   }
   if (!gained.empty()) {
@@ -194,7 +201,6 @@ void PartitionBalancer::rebalance() {
     }
     if (options_.on_assigned) options_.on_assigned(gained);
   }
-  (void)waiting;  // the owners watch (or the recheck) brings us back
 }
 
 }  // namespace fourinone
