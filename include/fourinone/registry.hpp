@@ -1,0 +1,58 @@
+// ServiceRegistry: which instances of a service are alive right now (the Dubbo-style
+// registry of SCENARIOS.md), built only on the public Park API.
+//
+// What is guaranteed:
+// - An instance registered here is a heartbeat node of this Park's session: it disappears
+//   when the process dies or loses the park for longer than the session timeout, and at
+//   once when the Park is destroyed or deregister() is called. After the session expired
+//   (SessionState::expired) the instance is gone; call register_instance again.
+// - watch() calls back with the complete live set first, then after every change, in the
+//   order of the changes. It rides on a resumable Park::watch, so a reconnect or a leader
+//   change loses no change; if the park no longer has the history, the set is read again.
+// Layout: domain "fourinone.registry:<service>" (names may not hold a slash), one node per instance named by its id.
+// Thread-safety: like Park. Watch callbacks run on the Park's callback thread (the first one
+// on the calling thread, before watch() returns).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fourinone/park.hpp"
+
+namespace fourinone {
+
+struct Instance {
+  std::string id;
+  std::string address;                          // e.g. "10.0.0.5:20880"
+  std::map<std::string, std::string> metadata;  // free-form: version, weight, zone, ...
+  std::uint64_t session = 0;                    // the owning park session
+};
+
+class ServiceRegistry {
+ public:
+  using Callback = std::function<void(const std::vector<Instance>& live)>;
+
+  explicit ServiceRegistry(Park& park) : park_(park) {}
+
+  // Errors: exists (the id is taken by a live instance), session_expired, and Park's.
+  Status register_instance(std::string_view service, std::string_view instance_id, std::string_view address,
+                           const std::map<std::string, std::string>& metadata = {});
+  // Errors: not_found.
+  Status deregister(std::string_view service, std::string_view instance_id);
+  // The live instances, ordered by id. An unknown service has none.
+  Result<std::vector<Instance>> instances(std::string_view service);
+  // Keep the returned Watch alive as long as the callbacks are wanted.
+  Result<std::unique_ptr<Watch>> watch(std::string_view service, Callback callback);
+
+  static std::string domain_of(std::string_view service);
+
+ private:
+  Park& park_;
+};
+
+}  // namespace fourinone
