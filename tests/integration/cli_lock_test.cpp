@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "tests/support/park_fixture.hpp"
+#include "tests/support/tcp_relay.hpp"
 
 using namespace std::chrono_literals;
 using fourinone::test::Process;
@@ -77,4 +78,21 @@ TEST_CASE("ctl elect: runs the command as leader with the term's token; others s
   CHECK(leader.wait(10s) == 128 + SIGTERM);
   // Resigned on the way out: the line is empty again.
   CHECK(fourinone::test::wait_until([&] { return !client->list("election.svc").ok() || client->list("election.svc")->empty(); }, 5s));
+}
+
+TEST_CASE("ctl elect: leadership lost (session expired) stops the command and exits 1") {
+  fourinone::test::RunningPark park;
+  // This ctl reaches the park only through a relay, which the test then cuts.
+  fourinone::test::TcpRelay relay(park.config.port);
+  std::string cut_config = park.dir.file("cut.xml");
+  fourinone::test::write_test_config(cut_config, "127.0.0.1:" + std::to_string(relay.port()));
+  std::string marker = park.dir.file("terminated");
+  Process leader({FOURINONE_BIN, "ctl", "--config", cut_config, "elect", "svc", "--", "sh", "-c",
+                  "trap 'echo term > " + marker + "; exit 0' TERM; echo up; while :; do sleep 0.1; done"},
+                 park.dir.file("leader"));
+  REQUIRE(fourinone::test::wait_until([&] { return leader.out().find("up") != std::string::npos; }, 10s));
+  relay.set_blocked(true);
+  CHECK_MESSAGE(leader.wait(10s) == 1, leader.err());  // session timeout 2 s, then SIGTERM
+  CHECK(leader.err().find("lost leadership of svc") != std::string::npos);
+  CHECK(fourinone::test::read_file(marker) == "term\n");  // the command was told to stop
 }
