@@ -40,7 +40,8 @@ class LeaderElection {
 
   // Stands for election and waits up to `wait` to lead. Returns the term's fencing token.
   // Errors: timeout (the candidacy is withdrawn), session_expired, bad_request (already
-  // campaigning or leading), park errors.
+  // leading), park errors. After a lost term, campaign again (once the session is reopened
+  // with park.open_session()).
   Result<std::uint64_t> campaign(std::chrono::milliseconds wait = kWaitForever);
   // Steps down (or withdraws): our node is removed and the next candidate leads. Errors:
   // not_found (not a candidate), session_expired (leadership was already lost).

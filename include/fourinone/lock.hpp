@@ -44,8 +44,8 @@ class DistributedLock {
   DistributedLock& operator=(const DistributedLock&) = delete;
 
   // Waits until the lock is ours; returns the fencing token. Errors: session_expired (the
-  // session ended while waiting: nothing is held), bad_request (already held by this object),
-  // park errors.
+  // session ended while waiting: nothing is held; after park.open_session() lock() works
+  // again), bad_request (already held by this object), park errors.
   Result<std::uint64_t> lock() { return try_lock(kWaitForever); }
   // The same, giving up after `wait` with timeout (and leaving the line).
   Result<std::uint64_t> try_lock(std::chrono::milliseconds wait);

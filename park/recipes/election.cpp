@@ -86,6 +86,7 @@ bool LeaderElection::is_leader() const { return state_->leading.load(); }
 
 Result<std::uint64_t> LeaderElection::campaign(std::chrono::milliseconds wait) {
   auto& s = *state_;
+  if (!s.node.empty() && !s.leading) (void)resign();  // the last term was lost: clear it up
   if (!s.node.empty()) return Status(Errc::bad_request, "already a candidate in " + domain_);
   auto deadline = recipes::deadline_after(wait);
   auto mine = recipes::join_line(park_, domain_, value_);

@@ -44,6 +44,7 @@ DistributedLock::~DistributedLock() {
 }
 
 Result<std::uint64_t> DistributedLock::try_lock(std::chrono::milliseconds wait) {
+  if (!node_.empty() && !held()) node_.clear();  // lost with an expired session: nothing to release
   if (!node_.empty()) return Status(Errc::bad_request, "lock " + domain_ + " is already held by this object");
   auto mine = take_turn(park_, domain_, kWrite, immediate_predecessor, wait);
   if (!mine.ok()) return mine.status();
@@ -74,6 +75,7 @@ Result<std::uint64_t> ReadWriteLock::read_lock(std::chrono::milliseconds wait) {
 Result<std::uint64_t> ReadWriteLock::write_lock(std::chrono::milliseconds wait) { return acquire(true, wait); }
 
 Result<std::uint64_t> ReadWriteLock::acquire(bool write, std::chrono::milliseconds wait) {
+  if (!node_.empty() && !held()) node_.clear();  // lost with an expired session: nothing to release
   if (!node_.empty()) return Status(Errc::bad_request, "lock " + domain_ + " is already held by this object");
   auto mine = write ? take_turn(park_, domain_, kWrite, immediate_predecessor, wait)
                     : take_turn(park_, domain_, kRead, nearest_writer, wait);

@@ -141,4 +141,13 @@ TEST_CASE("election: campaign, resign, hand-over; on_lost when the session expir
   t.join();
   CHECK(ta2.load() > *tb);
   CHECK(a.is_leader());
+
+  // b, reconnected with a new session, stands again: behind a this time.
+  relay.set_blocked(false);
+  REQUIRE(wait_until([&] { return (*park_b)->open_session().ok(); }, 10s));
+  CHECK(b.campaign(200ms).status().code() == fourinone::Errc::timeout);
+  REQUIRE(a.resign().ok());
+  auto tb2 = b.campaign(2s);
+  REQUIRE(tb2.ok());
+  CHECK(*tb2 > ta2.load());
 }

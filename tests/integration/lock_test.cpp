@@ -163,4 +163,16 @@ TEST_CASE("lock: a waiter whose session expires gets session_expired") {
   CHECK_MESSAGE(result.code() == fourinone::Errc::session_expired, result.to_string());
   CHECK_FALSE(waiter.held());
   CHECK(holder.held());
+  CHECK(holder_park->list(holder.domain())->size() == 1);  // the waiter's place went with its session
+
+  // Reconnected with a new session, the same lock object queues again.
+  relay.set_blocked(false);
+  REQUIRE(wait_until([&] { return (*waiter_park)->open_session().ok(); }, 10s));
+  std::atomic<std::uint64_t> token{0};
+  std::thread again([&] { token = waiter.lock().value_or(0); });
+  REQUIRE(wait_until([&] { return holder_park->list(holder.domain())->size() == 2; }, 5s));
+  REQUIRE(holder.unlock().ok());
+  REQUIRE(wait_until([&] { return token.load() != 0; }, 5s));
+  again.join();
+  CHECK(waiter.held());
 }
