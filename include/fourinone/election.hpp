@@ -9,8 +9,9 @@
 //
 // Thread-safety: one LeaderElection object is one candidate; call campaign() and resign()
 // from one thread at a time. leader(), is_leader() and observe() may be called from any
-// thread. Callbacks run on the park client's callback thread or on the election's own
-// watcher thread (on_lost); they may call the Park's synchronous methods but not resign().
+// thread. Callbacks run on the park client's callback thread (observe) or on the election's
+// own watcher thread (on_lost); they may call the Park's synchronous methods but not
+// resign(). The Park must outlive the election object.
 #pragma once
 
 #include <chrono>

@@ -16,7 +16,7 @@
 // same way.
 //
 // Thread-safety: one lock object is one contender; do not call its methods from two threads
-// at once. Any number of lock objects -- on one Park or on many, in one process or many --
+// at once. The Park must outlive the lock objects made on it. Any number of lock objects -- on one Park or on many, in one process or many --
 // contend with each other correctly. A waiter whose session expires gets session_expired;
 // heartbeat creates then fail until park.open_session() opens a new session.
 #pragma once

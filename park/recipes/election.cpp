@@ -96,7 +96,13 @@ Result<std::uint64_t> LeaderElection::campaign(std::chrono::milliseconds wait) {
     (void)recipes::leave_line(park_, domain_, mine->name);
     return w;
   }
-  // We lead. Watch our own node from its creation on, so its deletion is never missed.
+  // We lead. Watch our own node from its creation on, so its deletion is never missed; the
+  // flags are reset first, so an event arriving at once is not overwritten.
+  {
+    std::lock_guard lock(s.mutex);
+    s.stop = false;
+    s.node_gone = false;
+  }
   auto state = state_;
   auto watch = park_.watch(domain_, mine->name, mine->mod_revision + 1, [state](const WatchEvent& e) {
     if (e.type != WatchEvent::Type::deleted) return;
@@ -111,8 +117,6 @@ Result<std::uint64_t> LeaderElection::campaign(std::chrono::milliseconds wait) {
   {
     std::lock_guard lock(s.mutex);
     s.node = mine->name;
-    s.stop = false;
-    s.node_gone = false;
     s.own_watch = std::move(watch).value();
     s.leading = true;
   }
