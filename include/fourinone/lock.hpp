@@ -4,8 +4,9 @@
 // Each contender holds one sequential heartbeat node in the lock's domain; the park names
 // those nodes in creation order, so the line is fair (first come, first served). A waiter
 // watches one node only -- the one it must outlive -- and re-checks its place when that node
-// goes; a release wakes one waiter, never the whole line (no thundering herd). A holder that
-// crashes or hangs loses its node when its session ends, so the lock passes on by itself.
+// goes; a release wakes only the waiters it was blocking (one, for DistributedLock), never
+// the whole line (no thundering herd). A holder that crashes or hangs loses its node when
+// its session ends, so the lock passes on by itself.
 //
 // Fencing. The park cannot stop a holder that was paused (GC, SIGSTOP, a slow disk) past its
 // session timeout from acting after the lock has moved on. Every acquisition therefore
