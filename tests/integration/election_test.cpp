@@ -132,7 +132,7 @@ TEST_CASE("election: campaign, resign, hand-over; on_lost when the session expir
   CHECK(a.leader()->value == "b");
   // a campaigns again and waits behind b; b is cut off: it loses, a leads.
   std::atomic<std::uint64_t> ta2{0};
-  std::thread t([&] { ta2 = a.campaign(10s).value_or(0); });
+  std::jthread t([&] { ta2 = a.campaign(10s).value_or(0); });  // joined even if a REQUIRE fails
   REQUIRE(wait_until([&] { return park_a->list("election.e")->size() == 2; }, 5s));
   relay.set_blocked(true);
   REQUIRE(wait_until([&] { return lost.load(); }, 10s));

@@ -128,7 +128,7 @@ TEST_CASE("lock: try_lock times out and leaves the line; two locks on one Park c
 
   // a waits in another thread until b lets go.
   std::atomic<std::uint64_t> t3{0};
-  std::thread waiter([&] { t3 = a.lock().value_or(0); });
+  std::jthread waiter([&] { t3 = a.try_lock(10s).value_or(0); });  // bounded: a failed REQUIRE still joins
   REQUIRE(wait_until([&] { return park->list(a.domain())->size() == 2; }, 5s));
   std::this_thread::sleep_for(100ms);
   CHECK(t3.load() == 0);
@@ -152,8 +152,8 @@ TEST_CASE("lock: a waiter whose session expires gets session_expired") {
   REQUIRE(holder.lock().ok());
   std::atomic<bool> done{false};
   fourinone::Status result;
-  std::thread t([&] {
-    result = waiter.lock().status();
+  std::jthread t([&] {
+    result = waiter.try_lock(10s).status();
     done = true;
   });
   REQUIRE(wait_until([&] { return holder_park->list(holder.domain())->size() == 2; }, 5s));
@@ -169,7 +169,7 @@ TEST_CASE("lock: a waiter whose session expires gets session_expired") {
   relay.set_blocked(false);
   REQUIRE(wait_until([&] { return (*waiter_park)->open_session().ok(); }, 10s));
   std::atomic<std::uint64_t> token{0};
-  std::thread again([&] { token = waiter.lock().value_or(0); });
+  std::jthread again([&] { token = waiter.try_lock(10s).value_or(0); });
   REQUIRE(wait_until([&] { return holder_park->list(holder.domain())->size() == 2; }, 5s));
   REQUIRE(holder.unlock().ok());
   REQUIRE(wait_until([&] { return token.load() != 0; }, 5s));

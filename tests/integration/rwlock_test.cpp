@@ -25,9 +25,10 @@ TEST_CASE("rwlock: readers share, a writer excludes, arrival order is kept") {
   CHECK(line() == 2);  // the timed-out writer left the line
 
   std::atomic<std::uint64_t> tw{0}, t3{0};
-  std::thread writer([&] { tw = w.write_lock().value_or(0); });
+  // Bounded waits in jthreads: a failed REQUIRE joins them instead of aborting the binary.
+  std::jthread writer([&] { tw = w.write_lock(10s).value_or(0); });
   REQUIRE(wait_until([&] { return line() == 3; }, 5s));
-  std::thread reader([&] { t3 = r3.read_lock().value_or(0); });  // arrives after the writer
+  std::jthread reader([&] { t3 = r3.read_lock(10s).value_or(0); });  // arrives after the writer
   REQUIRE(wait_until([&] { return line() == 4; }, 5s));
   std::this_thread::sleep_for(200ms);
   CHECK(tw.load() == 0);
