@@ -21,5 +21,9 @@ int ctl_cache(const Config& config, const Args& args, std::chrono::milliseconds 
 // --timeout and --stale applied.
 int ctl_mq(const Config& config, const Args& args, const ParkOptions& park);
 const char* ctl_mq_usage();  // for `fourinone ctl mq --help`
+// fourinone ctl ... lock|elect NAME [--wait MS] [--value V] -- COMMAND...: positional[0] is
+// "lock" or "elect"; runs COMMAND while holding the lock or while leading.
+int ctl_lock(Park& park, const Args& args);
+int ctl_elect(Park& park, const Args& args);
 
 }  // namespace fourinone::cli

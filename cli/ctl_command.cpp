@@ -33,6 +33,12 @@ const char* kUsage =
     "  cache get|set|rm|stat ...                  the distributed cache (fourinone ctl cache)\n"
     "  mq send|receive|ack|nack|stat|ls|create|rm|subscribe|unsubscribe ...\n"
     "                                             the message queue (fourinone ctl mq --help)\n"
+    "  lock NAME [--wait MS] -- COMMAND ARGS...   run COMMAND holding the fair lock NAME (like\n"
+    "                                             flock); exits with its code. The fencing token\n"
+    "                                             is in FOURINONE_FENCING_TOKEN and on stderr\n"
+    "  elect NAME [--value V] [--wait MS] -- COMMAND ARGS...\n"
+    "                                             campaign, then run COMMAND while leader\n"
+    "If the lock or leadership is lost (session expired), COMMAND gets SIGTERM and ctl exits 1.\n"
     "With --heartbeat, create stays in the foreground holding its session (and so the node)\n"
     "until interrupted or killed. Login: set FOURINONE_USER and FOURINONE_PASSWORD.\n"
     "--stale: get, ls and latest answered by the server reached (a follower too) without\n"
@@ -218,7 +224,7 @@ int ctl_command(int argc, char** argv) {
   // The mq options ride along in the one option set; ctl_mq refuses those that do not apply.
   auto args = parse_args(argc, argv, 2,
                          {"config", "server", "timeout", "ttl", "policy", "version", "wait", "from", "max", "subscriber",
-                          "max-count", "max-age", "max-deliveries", "lease"},
+                          "max-count", "max-age", "max-deliveries", "lease", "value"},
                          {"help", "heartbeat", "seq", "stale", "add", "topic", "no-ack", "from-oldest"});
   if (!args.ok()) return usage_error(args.status().message());
   if (args->has("help")) {
@@ -257,6 +263,8 @@ int ctl_command(int argc, char** argv) {
   if (args->positional.front() == "mq") return ctl_mq(config.value(), args.value(), options);
   auto park = Park::connect(options);
   if (!park.ok()) return fail(park.status());
+  if (args->positional.front() == "lock") return ctl_lock(*park.value(), args.value());
+  if (args->positional.front() == "elect") return ctl_elect(*park.value(), args.value());
   return run(*park.value(), args.value(), options);
 }
 
