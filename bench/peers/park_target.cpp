@@ -1,4 +1,5 @@
 // The park group as a peer_bench target, through the public client API (libfourinone).
+#include <fourinone/lock.hpp>
 #include <fourinone/park.hpp>
 
 #include <algorithm>
@@ -36,11 +37,6 @@ class ParkConnection final : public Connection {
  public:
   ParkConnection(TargetOptions options, std::unique_ptr<fourinone::Park> park)
       : options_(std::move(options)), park_(std::move(park)) {}
-
-  // The lock view's callback holds the view; dropping the watch breaks that cycle.
-  ~ParkConnection() override {
-    if (view_) view_->watch.reset();
-  }
 
   void async_put(const std::string& key, const std::string& value, Done done) override {
     park_->async_update(kDomain, key, value, fourinone::kAnyVersion,
@@ -99,37 +95,17 @@ class ParkConnection final : public Connection {
     return park_->create(kDomain, key, value, heartbeat).ok();
   }
 
-  // Our lock recipe: a sequential heartbeat node in the lock's domain; the lowest holds it.
-  // Each connection keeps one watch on the lock's domain for its whole life and so knows the
-  // domain's nodes at all times (watches stream every change in order and skip none, unlike
-  // ZooKeeper's one-shot watches). Taking the lock is then one create; the holder's delete
-  // reaches the next in line as one pushed event, with no list or new watch per handoff.
+  // The library's lock (include/fourinone/lock.hpp): a sequential heartbeat node per
+  // contender, each waiting only for its predecessor; one DistributedLock per connection.
   bool lock(const std::string& name) override {
-    std::string domain = "bench-lock-" + name;
-    fourinone::CreateOptions heartbeat;
-    heartbeat.heartbeat = true;
-    auto mine = park_->create_sequential(domain, "", heartbeat);
-    if (!mine.ok()) return false;
-    lock_domain_ = domain;
-    my_node_ = mine->name;
-    for (;;) {
-      if (!view_ || view_->domain != domain || view_->lost) {
-        if (!open_view(domain)) return false;
-      }
-      auto& v = *view_;
-      std::unique_lock lock(v.mutex);
-      v.waiter = my_node_;
-      v.cv.wait(lock, [&] {
-        return v.lost || (v.revision >= mine->create_revision && (v.nodes.empty() || *v.nodes.begin() == my_node_ ||
-                                                                  !v.nodes.count(my_node_)));
-      });
-      if (v.lost) continue;                       // history gone: read the domain again
-      if (!v.nodes.count(my_node_)) return false;  // our node went: the session expired
-      return true;
+    if (!lock_ || lock_name_ != name) {
+      lock_ = std::make_unique<fourinone::DistributedLock>(*park_, "bench-" + name);
+      lock_name_ = name;
     }
+    return lock_->lock().ok();
   }
 
-  bool unlock() override { return park_->remove(lock_domain_, my_node_).ok(); }
+  bool unlock() override { return lock_ && lock_->unlock().ok(); }
 
  private:
   fourinone::Park* stale_park() {
@@ -142,55 +118,13 @@ class ParkConnection final : public Connection {
     return stale_.get();
   }
 
-  // The nodes of a lock domain as this connection's watch has seen them.
-  struct LockView {
-    std::string domain;
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::set<std::string> nodes;  // sequential names sort in creation order
-    std::uint64_t revision = 0;   // the domain as of this revision
-    bool lost = false;            // the watch lost its history (resync): read again
-    std::string waiter;           // the node whose holder waits: wake it only when it leads
-    std::unique_ptr<fourinone::Watch> watch;
-  };
-
-  // Reads the domain once, then follows it with a watch from the next revision on.
-  bool open_view(const std::string& domain) {
-    if (view_ && view_->watch) view_->watch->cancel();
-    auto view = std::make_shared<LockView>();
-    view->domain = domain;
-    auto snapshot = park_->get_latest_domain(domain, 0);
-    if (!snapshot.ok() || !snapshot.value()) return false;
-    for (const auto& n : snapshot.value()->nodes) view->nodes.insert(n.name);
-    view->revision = snapshot.value()->revision;
-    auto w = park_->watch(domain, std::nullopt, view->revision + 1, [view](const fourinone::WatchEvent& e) {
-      std::lock_guard lock(view->mutex);
-      switch (e.type) {
-        case fourinone::WatchEvent::Type::created: view->nodes.insert(e.node.name); break;
-        case fourinone::WatchEvent::Type::deleted: view->nodes.erase(e.node.name); break;
-        case fourinone::WatchEvent::Type::resync: view->lost = true; break;
-        default: break;
-      }
-      view->revision = std::max(view->revision, e.revision);
-      // Every change of the domain comes here; wake the waiting lock() only when the answer
-      // may have changed for it, not on every other contender's create and delete.
-      if (view->lost || view->nodes.empty() || *view->nodes.begin() == view->waiter || !view->nodes.count(view->waiter))
-        view->cv.notify_all();
-    });
-    if (!w.ok()) return false;
-    view->watch = std::move(w.value());
-    view_ = std::move(view);
-    return true;
-  }
-
   TargetOptions options_;
   std::unique_ptr<fourinone::Park> park_;
-  std::shared_ptr<LockView> view_;
   std::mutex stale_mutex_;
   std::unique_ptr<fourinone::Park> stale_;  // opened on the first stale read
   std::vector<std::unique_ptr<fourinone::Watch>> watches_;
-  std::string lock_domain_;
-  std::string my_node_;
+  std::unique_ptr<fourinone::DistributedLock> lock_;  // before park_ goes (declared after it)
+  std::string lock_name_;
 };
 
 class ParkTarget final : public Target {
