@@ -11,5 +11,5 @@
 #   (e) takeover after kill -9 of a holder: the time until its ephemeral node is gone, which is
 #       what a standby in a leader election waits for (2000 ms session timeout);
 #   (d) change -> notification latency, what a registry or config watcher sees.
-exec bash "$(dirname "$0")/peers.sh" --workloads def --section recipes \
+BENCH_COMMAND="bash bench/recipes.sh $*" exec bash "$(dirname "$0")/peers.sh" --workloads def --section recipes \
   --title "Recipes: lock handoffs, takeover after a kill, notifications (park vs ZooKeeper vs etcd)" "$@"
