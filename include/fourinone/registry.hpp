@@ -9,7 +9,8 @@
 // - watch() calls back with the complete live set first, then after every change, in the
 //   order of the changes. It rides on a resumable Park::watch, so a reconnect or a leader
 //   change loses no change; if the park no longer has the history, the set is read again.
-// Layout: domain "fourinone.registry:<service>" (names may not hold a slash), one node per instance named by its id.
+// Layout: domain "fourinone.registry:<service>" (names may not hold a slash), one node per
+// instance named by its id, readable by all, changed or removed only by its owner.
 // Thread-safety: like Park. Watch callbacks run on the Park's callback thread (the first one
 // on the calling thread, before watch() returns).
 #pragma once
@@ -42,7 +43,12 @@ class ServiceRegistry {
   // Errors: exists (the id is taken by a live instance), session_expired, and Park's.
   Status register_instance(std::string_view service, std::string_view instance_id, std::string_view address,
                            const std::map<std::string, std::string>& metadata = {});
-  // Errors: not_found.
+  // Replaces the metadata of an instance (its load, weight, state...): watchers see the change
+  // like any other. Only the registering client may (the node is its own). Errors:
+  // not_found, no_permission.
+  Status update_metadata(std::string_view service, std::string_view instance_id,
+                         const std::map<std::string, std::string>& metadata);
+  // Errors: not_found, no_permission (another client's instance).
   Status deregister(std::string_view service, std::string_view instance_id);
   // The live instances, ordered by id. An unknown service has none.
   Result<std::vector<Instance>> instances(std::string_view service);

@@ -55,9 +55,24 @@ Status ServiceRegistry::register_instance(std::string_view service, std::string_
                                           const std::map<std::string, std::string>& metadata) {
   CreateOptions options;
   options.heartbeat = true;
+  options.policy = Policy::read;  // others may list it; only its owner changes or removes it
   Record record{std::string(address), metadata};
   auto r = park_.create(domain_of(service), instance_id, record, options);
   return r.ok() ? Status() : r.status();
+}
+
+Status ServiceRegistry::update_metadata(std::string_view service, std::string_view instance_id,
+                                       const std::map<std::string, std::string>& metadata) {
+  // Compare-and-set on the node's version, so a concurrent update of the address (a
+  // re-register after a restart) is never overwritten with a stale one.
+  for (;;) {
+    auto node = park_.get(domain_of(service), instance_id);
+    if (!node.ok()) return node.status();
+    Record record{to_instance(*node).address, metadata};
+    auto r = park_.update(domain_of(service), instance_id, record, static_cast<std::int64_t>(node->version));
+    if (r.ok()) return Status();
+    if (r.status().code() != Errc::bad_version) return r.status();
+  }
 }
 
 Status ServiceRegistry::deregister(std::string_view service, std::string_view instance_id) {

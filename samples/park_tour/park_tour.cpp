@@ -3,6 +3,7 @@
 //
 //   park_tour [--config config.xml]
 #include <chrono>
+#include <future>
 #include <iostream>
 #include <string>
 
@@ -30,8 +31,10 @@ int tour(const std::string& config_file) {
   auto latest = p.get_latest("zhejiang", "hangzhou", node->version, std::chrono::seconds(5));
   if (latest.ok() && *latest) std::cout << "newer than version " << node->version << ": " << (*latest)->value << "\n";
 
-  auto watch = p.watch("zhejiang", std::nullopt, 0, [](const fourinone::WatchEvent& e) {
+  std::promise<void> log_removed;                               // events come on another thread
+  auto watch = p.watch("zhejiang", std::nullopt, 0, [&](const fourinone::WatchEvent& e) {
     std::cout << "event " << fourinone::event_type_name(e.type) << " " << e.node.name << "\n";
+    if (e.type == fourinone::WatchEvent::Type::deleted && e.node.name == "log") log_removed.set_value();
   });
 
   fourinone::Txn txn;                                           // all or nothing
@@ -44,6 +47,7 @@ int tour(const std::string& config_file) {
 
   auto removed = p.remove_domain("zhejiang");                   // returns the removed nodes
   std::cout << "removed " << (removed.ok() ? removed->size() : 0) << " nodes\n";
+  log_removed.get_future().wait_for(std::chrono::seconds(5));   // let the watch tell of it
   return removed.ok() ? 0 : 1;
 }
 // [/tour]

@@ -1,6 +1,8 @@
 // ServiceRegistry (registry.hpp) against a real park, with a registrant process killed -9.
 #include <doctest/doctest.h>
 
+#include <future>
+
 #include <csignal>
 #include <mutex>
 #include <vector>
@@ -42,6 +44,26 @@ TEST_CASE("registered instances are listed with their metadata and go on deregis
   CHECK((*live)[0].metadata == std::map<std::string, std::string>{{"weight", "100"}, {"zone", "a"}});
   CHECK((*live)[0].session == p->session_id());
   CHECK((*live)[1].metadata.at("zone") == "b");
+
+  // Metadata changes (a load figure, say) reach watchers and keep the address.
+  std::promise<std::vector<Instance>> changed;
+  int calls = 0;
+  auto watch = registry.watch("orders", [&](const std::vector<Instance>& now) {
+    if (++calls == 2) changed.set_value(now);
+  });
+  REQUIRE(watch.ok());
+  REQUIRE(registry.update_metadata("orders", "i2", {{"zone", "b"}, {"load", "7"}}).ok());
+  auto after = changed.get_future();
+  REQUIRE(after.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  auto seen = after.get();
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[1].metadata.at("load") == "7");
+  CHECK(seen[1].address == "10.0.0.2:20880");
+  CHECK(registry.update_metadata("orders", "nobody", {}).code() == fourinone::Errc::not_found);
+  auto stranger = park.connect();
+  ServiceRegistry theirs(*stranger);
+  CHECK(theirs.update_metadata("orders", "i2", {{"load", "0"}}).code() == fourinone::Errc::no_permission);
+  CHECK(theirs.deregister("orders", "i2").code() == fourinone::Errc::no_permission);
 
   REQUIRE(registry.deregister("orders", "i2").ok());
   CHECK(ids(*registry.instances("orders")) == std::vector<std::string>{"i1"});

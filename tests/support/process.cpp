@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -20,20 +21,47 @@ extern char** environ;
 
 namespace fourinone::test {
 
-std::uint16_t free_port() {
+namespace {
+
+// Binds 127.0.0.1:port (0: any) and returns the port bound, or 0 when it is taken.
+std::uint16_t try_bind(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(port);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
-    throw std::runtime_error("free_port: bind failed");
+    return 0;
   }
   socklen_t len = sizeof(addr);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+// The lowest port the kernel hands out as a client socket's local port.
+std::uint16_t ephemeral_low() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 32768;
+  in >> low;
+  return static_cast<std::uint16_t>(std::clamp(low, 11000u, 65535u));
+}
+
+}  // namespace
+
+std::uint16_t free_port() {
+  // Below the ephemeral range: a port the kernel chose for us (bind to 0) comes from that
+  // range, where every client connection of the tests running in parallel also takes its
+  // local port, so between our check and the server's bind one of them could take it.
+  static thread_local std::mt19937 pick(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  const std::uint16_t high = ephemeral_low() - 1;
+  std::uniform_int_distribution<int> ports(10000, high);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (std::uint16_t port = try_bind(static_cast<std::uint16_t>(ports(pick)))) return port;
+  }
+  if (std::uint16_t port = try_bind(0)) return port;
+  throw std::runtime_error("free_port: bind failed");
 }
 
 bool port_accepts(std::uint16_t port) {
