@@ -33,7 +33,7 @@ int tour(const std::string& config_file) {
 
   std::promise<void> log_removed;                               // events come on another thread
   auto watch = p.watch("zhejiang", std::nullopt, 0, [&](const fourinone::WatchEvent& e) {
-    std::cout << "event " << fourinone::event_type_name(e.type) << " " << e.node.name << "\n";
+    std::cout << "event " + std::string(fourinone::event_type_name(e.type)) + " " + e.node.name + "\n";  // one write
     if (e.type == fourinone::WatchEvent::Type::deleted && e.node.name == "log") log_removed.set_value();
   });
 
