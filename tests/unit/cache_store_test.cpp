@@ -19,14 +19,7 @@
 #include "tests/unit/cache_store_test_util.hpp"
 
 using fourinone::Errc;
-using fourinone::errc_name;
-using fourinone::Result;
-using fourinone::cache::CacheStore;
-using fourinone::cache::kEntryOverhead;
-using fourinone::cache::SetMode;
-using fourinone::cache::StoredValue;
-using fourinone::cache::StoreStats;
-using namespace cache_store_test;
+using namespace cache_store_test;  // CacheStore, SetMode, StoredValue, ... and the helpers
 
 
 TEST_SUITE("cache store") {
