@@ -25,5 +25,7 @@ const char* ctl_mq_usage();  // for `fourinone ctl mq --help`
 // "lock" or "elect"; runs COMMAND while holding the lock or while leading.
 int ctl_lock(Park& park, const Args& args);
 int ctl_elect(Park& park, const Args& args);
+// fourinone ctl ... services SERVICE: the live instances of a registry service.
+int ctl_services(Park& park, const Args& args);
 
 }  // namespace fourinone::cli

@@ -30,6 +30,9 @@ const char* kUsage =
     "                                             any), waiting up to SECONDS; else prints nothing\n"
     "  watch DOMAIN [NODE] [--from REVISION]      one line per change: REVISION TYPE DOMAIN/NODE VALUE\n"
     "  status                                     role, leader, revision, sessions, nodes\n"
+    "  services SERVICE                           live instances of a registry service, one per\n"
+    "                                             line: ID ADDRESS key=value...; compute workers\n"
+    "                                             of type T are the service workers.T\n"
     "  cache get|set|rm|stat ...                  the distributed cache (fourinone ctl cache)\n"
     "  mq send|receive|ack|nack|stat|ls|create|rm|subscribe|unsubscribe ...\n"
     "                                             the message queue (fourinone ctl mq --help)\n"
@@ -265,6 +268,7 @@ int ctl_command(int argc, char** argv) {
   if (!park.ok()) return fail(park.status());
   if (args->positional.front() == "lock") return ctl_lock(*park.value(), args.value());
   if (args->positional.front() == "elect") return ctl_elect(*park.value(), args.value());
+  if (args->positional.front() == "services") return ctl_services(*park.value(), args.value());
   return run(*park.value(), args.value(), options);
 }
 

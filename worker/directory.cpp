@@ -100,12 +100,11 @@ Result<std::vector<WorkerLocal>> WorkerDirectory::workers(std::string_view type)
   }
   std::vector<WorkerLocal> out;
   for (const Node& node : nodes.value()) {
-    auto info = WorkerInfo::decode(node.value);
+    auto info = WorkerInfo::from_node(node);
     if (!info.ok()) {
       spdlog::warn("worker node {}/{} does not decode, skipped: {}", node.domain, node.name, info.status().message());
       continue;
     }
-    info->since_revision = node.create_revision;
     out.push_back(handle(info.value()));
   }
   return out;

@@ -140,12 +140,11 @@ std::size_t JobRunner::running() const {
 }
 
 void JobRunner::add_worker(const Node& node) {
-  auto info = WorkerInfo::decode(node.value);
+  auto info = WorkerInfo::from_node(node);
   if (!info.ok()) {
     spdlog::warn("job: worker node {}/{} does not decode, skipped: {}", node.domain, node.name, info.status().message());
     return;
   }
-  info->since_revision = node.create_revision;
   WorkerSlot& slot = workers_[node.name];
   slot.handle = directory_.handle(info.value());
   slot.capacity = std::max<std::uint32_t>(1, info->capacity);

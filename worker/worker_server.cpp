@@ -63,11 +63,12 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
   }
   if (options_.capacity == 0) return Status(Errc::bad_request, "worker capacity must be at least 1");
   type_ = std::string(type);
-  domain_ = worker_domain(type_);
+  service_ = worker_service(type_);
 
   auto park = Park::connect(config_);
   if (!park.ok()) return park.status();
   park_ = std::move(park).value();
+  registry_ = std::make_unique<ServiceRegistry>(*park_);
   auto directory = WorkerDirectory::open(config_, park_.get());
   if (!directory.ok()) return directory.status();
   directory_ = std::move(directory).value();
@@ -123,6 +124,7 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
   receive_io_.stop();
   if (receive_thread_.joinable()) receive_thread_.join();
   directory_->close();
+  registry_.reset();
   park_.reset();
   return Status();
 }
@@ -152,17 +154,31 @@ WorkerInfo WorkerServer::info(std::uint32_t load) const {
 
 Status WorkerServer::register_node() {
   const WorkerInfo info = this->info(load_);
-  CreateOptions heartbeat;
-  heartbeat.heartbeat = true;
-  auto created = park_->create(domain_, address_.to_string(), info.encode(), heartbeat);
-  if (created.status().code() == Errc::exists) {
-    // A node with our address is a dead predecessor whose session has not expired yet.
-    (void)park_->remove(domain_, address_.to_string());
-    created = park_->create(domain_, address_.to_string(), info.encode(), heartbeat);
-  }
-  if (!created.ok()) {
-    return Status(created.status().code(), "cannot register worker " + address_.to_string() + " in the park: " +
-                                               created.status().message());
+  const std::string id = address_.to_string();
+  // An entry with our address is a dead predecessor (our port was free, so it no longer
+  // serves) whose session has not ended yet. Only its owner may remove it (a worker of the
+  // same login may): otherwise wait for the park to end that session, which it does within
+  // SESSIONTIMEOUT (plus MAXDELAY after a leader change).
+  const auto give_up = std::chrono::steady_clock::now() + config_.park.session_timeout + config_.park.max_delay +
+                       std::chrono::seconds(2);
+  for (;;) {
+    Status s = registry_->register_instance(service_, id, id, info.metadata());
+    if (s.ok()) break;
+    const bool in_time = std::chrono::steady_clock::now() < give_up;
+    if (s.code() == Errc::exists) {
+      auto held = park_->get(worker_domain(type_), id);
+      if (!held.ok() && held.status().code() == Errc::not_found && in_time) continue;  // it went while we looked
+      if (held.ok() && held->heartbeat() && in_time) {
+        if (!registry_->deregister(service_, id).ok()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      if (held.ok()) {
+        s = Status(Errc::exists, held->heartbeat() ? "it is held by session " + std::to_string(held->session) +
+                                                         ", which did not end within the session timeout"
+                                                   : "it is held by a node of " + held->creator + " that never expires");
+      }
+    }
+    return Status(s.code(), "cannot register worker " + id + " in the park: " + s.message());
   }
   published_load_ = info.load;
   return Status();
@@ -183,10 +199,10 @@ void WorkerServer::reregister() {
 
 void WorkerServer::deregister() {
   if (!park_) return;
-  auto removed = park_->remove(domain_, address_.to_string());
-  if (!removed.ok() && removed.status().code() != Errc::not_found) {
+  Status removed = registry_->deregister(service_, address_.to_string());
+  if (!removed.ok() && removed.code() != Errc::not_found) {
     spdlog::warn("worker {}: deregistering failed ({}); the node goes with the session", address_.to_string(),
-                 removed.status().message());
+                 removed.message());
   }
   (void)park_->close_session();
 }
@@ -205,8 +221,8 @@ void WorkerServer::publish_load() {
   const std::uint32_t load = load_;
   if (load == published_load_) return;
   published_load_ = load;
-  park_->async_update(domain_, address_.to_string(), info(load).encode(), kAnyVersion, [](Result<Node> r) {
-    if (!r.ok()) spdlog::debug("worker load update failed: {}", r.status().message());
+  registry_->async_update_metadata(service_, address_.to_string(), info(load).metadata(), [](Status s) {
+    if (!s.ok()) spdlog::debug("worker load update failed: {}", s.message());
   });
 }
 

@@ -63,7 +63,7 @@ class WorkerServer final : public core::RpcHandler {
     bool timed_out = false;  // io thread: the deadline passed and interrupted it
   };
 
-  // What our park node says, with `load`.
+  // What our registry entry says, with `load`.
   WorkerInfo info(std::uint32_t load) const;
   Status register_node();
   // After the park ended our session: a new session and node, retried every second.
@@ -85,11 +85,12 @@ class WorkerServer final : public core::RpcHandler {
   std::optional<WorkerOptions> given_options_;
   WorkerOptions options_;
   std::string type_;
-  std::string domain_;
+  std::string service_;  // worker_service(type_)
   ServerAddress address_;
   std::atomic<bool> serving_{false};
 
   std::unique_ptr<Park> park_;
+  std::unique_ptr<ServiceRegistry> registry_;  // on park_: our registration
   std::shared_ptr<WorkerDirectory> directory_;  // peers: get_worker_else, receive
 
   asio::io_context io_;

@@ -48,6 +48,10 @@ class ServiceRegistry {
   // not_found, no_permission.
   Status update_metadata(std::string_view service, std::string_view instance_id,
                          const std::map<std::string, std::string>& metadata);
+  // The same without blocking, for a server's own io thread (a worker publishes its load so):
+  // `done` runs once, on the Park's callback thread, with the outcome.
+  void async_update_metadata(std::string_view service, std::string_view instance_id,
+                             std::map<std::string, std::string> metadata, std::function<void(Status)> done);
   // Errors: not_found, no_permission (another client's instance).
   Status deregister(std::string_view service, std::string_view instance_id);
   // The live instances, ordered by id. An unknown service has none.
@@ -56,6 +60,10 @@ class ServiceRegistry {
   Result<std::unique_ptr<Watch>> watch(std::string_view service, Callback callback);
 
   static std::string domain_of(std::string_view service);
+  // Reads an instance from a node of domain_of(service), for code that follows the domain
+  // with Park::watch itself (the compute runtime's jobs do). A node this class did not write
+  // is an instance with no address and no metadata.
+  static Instance instance_of(const Node& node);
 
  private:
   Park& park_;

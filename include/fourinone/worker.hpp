@@ -1,10 +1,11 @@
 // Migrant workers (the original's MigrantWorker) and the handles others use to reach them.
 //
 // A worker program derives from MigrantWorker, implements do_task, and calls wait_working.
-// The worker then serves tasks over the Fourinone wire and registers in the park as a
-// heartbeat node of the domain worker_domain(type), named by its address, with its capacity
-// and current load in the value. A worker that dies (or loses its park session) vanishes from
-// that domain, so every contractor learns of it; one that starts joins running jobs.
+// The worker then serves tasks over the Fourinone wire and registers in the park's service
+// registry (registry.hpp) as an instance of the service worker_service(type), its id and
+// address its host:port, its capacity and current load in the metadata. A worker that dies
+// (or loses its park session) vanishes from that service, so every contractor learns of it;
+// one that starts joins running jobs. Only the worker itself may change or remove its entry.
 //
 // Tasks run on the worker's task threads, at most `capacity` at once, each in a fresh copy of
 // its input. An exception thrown by do_task reaches the caller as an EXCEPTION result with the
@@ -18,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +29,7 @@
 #include "fourinone/config.hpp"
 #include "fourinone/error.hpp"
 #include "fourinone/park.hpp"
+#include "fourinone/registry.hpp"
 #include "fourinone/warehouse.hpp"
 
 namespace fourinone {
@@ -37,10 +40,13 @@ struct TaskCall;
 class WorkerServer;
 }  // namespace detail
 
-// The park domain where workers of `type` register: "fourinone.workers.<type>".
-std::string worker_domain(std::string_view type);
+// The registry service workers of `type` register in: "workers.<type>", so the domain
+// worker_domain(type) is "fourinone.registry:workers.<type>".
+std::string worker_service(std::string_view type);
+std::string worker_domain(std::string_view type);  // ServiceRegistry::domain_of(worker_service(type))
 
-// What a worker advertises in its park node (text "key=value" lines, readable with the CLI).
+// What a worker advertises in the registry. The metadata keys are type, capacity, load,
+// service (0 or 1) and pid; `fourinone ctl services workers.<type>` prints them.
 struct WorkerInfo {
   std::string type;
   ServerAddress address;      // where it serves tasks
@@ -50,9 +56,12 @@ struct WorkerInfo {
   std::int64_t pid = 0;
   std::uint64_t since_revision = 0;  // the park revision of its registration (its order)
 
-  std::string encode() const;
-  // Errors: bad_request naming the line that does not parse.
-  static Result<WorkerInfo> decode(std::string_view text);
+  std::map<std::string, std::string> metadata() const;
+  // Errors: bad_request naming the missing key or the entry that does not parse. Unknown
+  // keys are skipped, so that a newer worker may advertise more.
+  static Result<WorkerInfo> from_instance(const Instance& instance);
+  // from_instance of a node of worker_domain(type), with since_revision filled in.
+  static Result<WorkerInfo> from_node(const Node& node);
 };
 
 // The result of one task sent to a worker: NOT_READY at first, then READY or EXCEPTION.

@@ -20,19 +20,6 @@ struct Record {
   }
 };
 
-Instance to_instance(const Node& node) {
-  Instance in;
-  in.id = node.name;
-  in.session = node.session;
-  // A node written by something else than this class is listed with no address rather
-  // than hiding the instance.
-  if (auto r = decode_value<Record>(node.value); r.ok()) {
-    in.address = std::move(r->address);
-    in.metadata = std::move(r->metadata);
-  }
-  return in;
-}
-
 // Adapts DomainFollower to the registry's Watch (the follower is the watch).
 class RegistryWatch : public Watch {
  public:
@@ -44,7 +31,36 @@ class RegistryWatch : public Watch {
   std::shared_ptr<recipes::DomainFollower> follower_;
 };
 
+// One try of async_update_metadata: read the node, write it back under its version; a lost
+// race (bad_version) tries again, as update_metadata does.
+void update_metadata_step(Park& park, std::string domain, std::string id, std::map<std::string, std::string> metadata,
+                          std::function<void(Status)> done) {
+  park.async_get(domain, id, [&park, domain, id, metadata = std::move(metadata), done = std::move(done)](Result<Node> node) mutable {
+    if (!node.ok()) return done(node.status());
+    Record record{ServiceRegistry::instance_of(*node).address, metadata};
+    park.async_update(domain, id, encode_value(record), static_cast<std::int64_t>(node->version),
+                      [&park, domain, id, metadata = std::move(metadata), done = std::move(done)](Result<Node> r) mutable {
+                        if (r.ok()) return done(Status());
+                        if (r.status().code() != Errc::bad_version) return done(r.status());
+                        update_metadata_step(park, std::move(domain), std::move(id), std::move(metadata), std::move(done));
+                      });
+  });
+}
+
 }  // namespace
+
+Instance ServiceRegistry::instance_of(const Node& node) {
+  Instance in;
+  in.id = node.name;
+  in.session = node.session;
+  // A node written by something else than this class is listed with no address rather
+  // than hiding the instance.
+  if (auto r = decode_value<Record>(node.value); r.ok()) {
+    in.address = std::move(r->address);
+    in.metadata = std::move(r->metadata);
+  }
+  return in;
+}
 
 std::string ServiceRegistry::domain_of(std::string_view service) {
   return "fourinone.registry:" + std::string(service);
@@ -68,11 +84,17 @@ Status ServiceRegistry::update_metadata(std::string_view service, std::string_vi
   for (;;) {
     auto node = park_.get(domain_of(service), instance_id);
     if (!node.ok()) return node.status();
-    Record record{to_instance(*node).address, metadata};
+    Record record{instance_of(*node).address, metadata};
     auto r = park_.update(domain_of(service), instance_id, record, static_cast<std::int64_t>(node->version));
     if (r.ok()) return Status();
     if (r.status().code() != Errc::bad_version) return r.status();
   }
+}
+
+void ServiceRegistry::async_update_metadata(std::string_view service, std::string_view instance_id,
+                                            std::map<std::string, std::string> metadata,
+                                            std::function<void(Status)> done) {
+  update_metadata_step(park_, domain_of(service), std::string(instance_id), std::move(metadata), std::move(done));
 }
 
 Status ServiceRegistry::deregister(std::string_view service, std::string_view instance_id) {
@@ -87,7 +109,7 @@ Result<std::vector<Instance>> ServiceRegistry::instances(std::string_view servic
     if (nodes.status().code() == Errc::not_found) return out;
     return nodes.status();
   }
-  for (const auto& n : *nodes) out.push_back(to_instance(n));
+  for (const auto& n : *nodes) out.push_back(instance_of(n));
   std::sort(out.begin(), out.end(), [](const Instance& a, const Instance& b) { return a.id < b.id; });
   return out;
 }
@@ -99,7 +121,7 @@ Result<std::unique_ptr<Watch>> ServiceRegistry::watch(std::string_view service, 
                                        const std::map<std::string, Node>& state) {
         std::vector<Instance> live;  // the map is ordered by name: ordered by id
         live.reserve(state.size());
-        for (const auto& [name, node] : state) live.push_back(to_instance(node));
+        for (const auto& [name, node] : state) live.push_back(instance_of(node));
         callback(live);
       });
   if (!follower.ok()) return follower.status();

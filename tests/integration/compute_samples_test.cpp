@@ -3,13 +3,18 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <array>
 #include <chrono>
+#include <cinttypes>
+#include <cstdio>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "fourinone/lock.hpp"
 #include "tests/support/park_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -89,5 +94,53 @@ TEST_CASE("the mail-fetch farm finishes every mailbox exactly as one process wou
   INFO(contractor->out(), contractor->err());
   CHECK(code == 0);
   CHECK(contractor->out().find("all 300 mailboxes fetched, results match a single-process run") != std::string::npos);
+  workers.stop_all();
+}
+
+TEST_CASE("two mail-fetch contractors take turns under the round lock; the record of rounds is fenced and in order") {
+  RunningPark park;
+  SampleWorkers workers(park, "mail_fetch_demo");
+  workers.start();
+  workers.start();
+  std::vector<std::unique_ptr<Process>> contractors;
+  for (int i = 0; i < 2; ++i) {
+    contractors.push_back(std::make_unique<Process>(
+        std::vector<std::string>{sample("mail_fetch_demo"), "contractor", "--config", park.config.path, "--mailboxes",
+                                 "60", "--workers-expected", "2", "--rounds", "2"},
+        park.dir.file("round_contractor" + std::to_string(i))));
+  }
+  for (auto& c : contractors) {
+    const int code = c->wait(90s);
+    INFO(c->out(), c->err());
+    CHECK(code == 0);
+    CHECK(c->out().find("2 worker(s) in the registry service workers.mailfetch") != std::string::npos);
+    CHECK(c->out().find("round 2 recorded in mailfetch/rounds") != std::string::npos);
+  }
+
+  // Four rounds, recorded in lock order: tokens grow, and no round overlaps another.
+  auto park_client = park.connect();
+  auto rounds = fourinone::fenced_read(*park_client, "mailfetch", "rounds");
+  REQUIRE(rounds.ok());
+  std::istringstream lines(rounds->payload);
+  std::string line;
+  std::vector<std::array<std::int64_t, 3>> seen;  // token, start, end
+  std::set<std::string> pids;
+  while (std::getline(lines, line)) {
+    std::int64_t token = 0, start = 0, end = 0;
+    char pid[32] = {};
+    REQUIRE_MESSAGE(std::sscanf(line.c_str(), "token=%" SCNd64 " pid=%31s start_ms=%" SCNd64 " end_ms=%" SCNd64, &token,
+                                pid, &start, &end) == 4,
+                    line);
+    CHECK(line.find("mailboxes=60") != std::string::npos);
+    pids.insert(pid);
+    seen.push_back({token, start, end});
+  }
+  REQUIRE(seen.size() == 4);
+  CHECK(pids.size() == 2);
+  for (std::size_t i = 1; i < seen.size(); ++i) {
+    CHECK(seen[i][0] > seen[i - 1][0]);
+    CHECK(seen[i][1] >= seen[i - 1][2]);
+  }
+  CHECK(rounds->token == static_cast<std::uint64_t>(seen.back()[0]));
   workers.stop_all();
 }

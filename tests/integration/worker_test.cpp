@@ -12,6 +12,7 @@
 #include "core/rpc_client.hpp"
 #include "core/wire_archive.hpp"
 #include "fourinone/contractor.hpp"
+#include "fourinone/registry.hpp"
 #include "tests/support/park_fixture.hpp"
 #include "worker/protocol.hpp"
 
@@ -404,4 +405,82 @@ TEST_CASE("a worker whose registration the park refuses exits with the reason in
                  farm.park.dir.file("refused_worker"));
   CHECK(worker.wait(10s) == 1);
   CHECK(worker.err().find("cannot register worker 127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  CHECK(worker.err().find("never expires") != std::string::npos);
+}
+
+TEST_CASE("workers are instances of the registry service workers.<type>, with their load, owned by themselves") {
+  Farm farm;
+  PassThrough contractor(farm.config);
+  farm.start_worker("listed", 3);
+  farm.wait_for(contractor, "listed", 1);
+  auto park = farm.park.connect();
+  fourinone::ServiceRegistry registry(*park);
+  auto live = registry.instances(fourinone::worker_service("listed"));
+  REQUIRE(live.ok());
+  REQUIRE(live->size() == 1);
+  const fourinone::Instance instance = live->at(0);
+  CHECK(instance.address == instance.id);
+  CHECK(instance.metadata.at("type") == "listed");
+  CHECK(instance.metadata.at("capacity") == "3");
+  CHECK(instance.metadata.at("load") == "0");
+
+  // A running task shows as load in the registry, and goes when it ends.
+  auto handle = contractor.get_waiting_workers("listed").value().at(0);
+  auto slow = handle.do_task(WareHouse{{"op", "square"}, {"n", 3}, {"ms", 1500}});
+  auto load_is = [&](const std::string& want) {
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    for (;;) {
+      auto now = registry.instances(fourinone::worker_service("listed"));
+      if (now.ok() && now->size() == 1 && now->at(0).metadata.at("load") == want) return true;
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(20ms);
+    }
+  };
+  CHECK(load_is("1"));
+  auto cli = fourinone::test::run_program({FOURINONE_BIN, "ctl", "--config", farm.park.config.path, "services",
+                                           fourinone::worker_service("listed")});
+  CHECK(cli.code == 0);
+  CHECK_MESSAGE(cli.out == instance.id + " " + instance.address + " capacity=3 load=1 pid=" +
+                               instance.metadata.at("pid") + " service=0 type=listed\n",
+                cli.out);
+  CHECK(slow.wait().get_int("square").value() == 9);
+  CHECK(load_is("0"));
+
+  // Another client may list the worker but neither change nor remove its entry.
+  CHECK(registry.deregister(fourinone::worker_service("listed"), instance.id).code() == Errc::no_permission);
+  CHECK(registry.update_metadata(fourinone::worker_service("listed"), instance.id, {}).code() == Errc::no_permission);
+  CHECK(contractor.get_waiting_workers("listed").value().size() == 1);
+}
+
+TEST_CASE("a worker restarted at the address of one killed with SIGKILL registers once the dead one's session ends") {
+  Farm farm;
+  PassThrough contractor(farm.config);
+  const std::uint16_t port = fourinone::test::free_port();
+  auto start_at_port = [&](const std::string& name) {
+    farm.workers.push_back(std::make_unique<Process>(
+        std::vector<std::string>{FOURINONE_TEST_WORKER, "--config", farm.park.config.path, "--type", "restarted",
+                                 "--port", std::to_string(port)},
+        farm.park.dir.file(name)));
+    return farm.workers.back().get();
+  };
+  Process* first = start_at_port("first");
+  farm.wait_for(contractor, "restarted", 1);
+  const auto before = contractor.get_waiting_workers("restarted").value().at(0).info().since_revision;
+
+  first->signal(SIGKILL);
+  REQUIRE(first->wait(5s) >= 0);
+  start_at_port("second");  // its entry is still the dead worker's until that session ends
+  const auto until = std::chrono::steady_clock::now() + 15s;
+  for (;;) {
+    auto listed = contractor.get_waiting_workers("restarted").value();
+    CHECK(listed.size() <= 1);
+    if (listed.size() == 1 && listed[0].info().since_revision > before) break;
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until,
+                    "the restarted worker did not register: " << farm.workers.back()->err());
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(farm.workers.back()->running());
+  auto worker = contractor.get_waiting_workers("restarted").value().at(0);
+  CHECK(worker.info().address.port == port);
+  CHECK(worker.do_task(WareHouse{{"op", "square"}, {"n", 5}}).wait().get_int("square").value() == 25);
 }

@@ -417,7 +417,7 @@ TEST_CASE("decode of random garbage never crashes") {
   MESSAGE(accepted << " of 4000 garbage inputs happened to decode");
 }
 
-TEST_CASE("WorkerInfo round-trips through its text form") {
+TEST_CASE("WorkerInfo round-trips through a registry instance") {
   WorkerInfo info;
   info.type = "wordcount";
   info.address = ServerAddress{"host-1.example", 2088};
@@ -426,9 +426,10 @@ TEST_CASE("WorkerInfo round-trips through its text form") {
   info.service = true;
   info.pid = 12345;
   info.since_revision = 99;
-  std::string text = info.encode();
-  CHECK(text == "type=wordcount\naddress=host-1.example:2088\ncapacity=4\nload=3\nservice=1\npid=12345\n");
-  auto back = WorkerInfo::decode(text);
+  const std::map<std::string, std::string> want{
+      {"type", "wordcount"}, {"capacity", "4"}, {"load", "3"}, {"service", "1"}, {"pid", "12345"}};
+  CHECK(info.metadata() == want);
+  auto back = WorkerInfo::from_instance(fourinone::Instance{"host-1.example:2088", "host-1.example:2088", want, 7});
   REQUIRE(back.ok());
   CHECK(back->type == "wordcount");
   CHECK(back->address == info.address);
@@ -436,11 +437,12 @@ TEST_CASE("WorkerInfo round-trips through its text form") {
   CHECK(back->load == 3);
   CHECK(back->service);
   CHECK(back->pid == 12345);
-  CHECK(back->since_revision == 0);  // not in the text: the park node's revision
+  CHECK(back->since_revision == 0);  // not in the metadata: the park node's revision
 }
 
-TEST_CASE("WorkerInfo decode takes any order, skips unknown keys and defaults the optional ones") {
-  auto info = WorkerInfo::decode("future=thing\ncapacity=2\naddress=10.0.0.1:9000\ntype=t");
+TEST_CASE("WorkerInfo from_instance skips unknown keys and defaults the optional ones") {
+  auto info = WorkerInfo::from_instance(
+      fourinone::Instance{"10.0.0.1:9000", "10.0.0.1:9000", {{"future", "thing"}, {"capacity", "2"}, {"type", "t"}}, 0});
   REQUIRE(info.ok());
   CHECK(info->type == "t");
   CHECK(info->address == ServerAddress{"10.0.0.1", 9000});
@@ -450,36 +452,38 @@ TEST_CASE("WorkerInfo decode takes any order, skips unknown keys and defaults th
   CHECK(info->pid == 0);
 }
 
-TEST_CASE("WorkerInfo decode names a missing key or the line that does not parse") {
-  auto missing = [](std::string_view text, const std::string& key) {
-    auto info = WorkerInfo::decode(text);
+TEST_CASE("WorkerInfo from_instance names a missing key or the entry that does not parse") {
+  using Meta = std::map<std::string, std::string>;
+  auto refused = [](const std::string& address, const Meta& metadata, const std::string& named) {
+    auto info = WorkerInfo::from_instance(fourinone::Instance{"w", address, metadata, 0});
     CHECK(info.status().code() == Errc::bad_request);
-    CHECK_MESSAGE(contains_text(info.status().message(), "'" + key + "'"), info.status().message());
+    CHECK_MESSAGE(contains_text(info.status().message(), "'" + named + "'"), info.status().message());
   };
-  missing("address=h:1\ncapacity=1\n", "type");
-  missing("type=t\ncapacity=1\n", "address");
-  missing("type=t\naddress=h:1\n", "capacity");
-  missing("", "type");
+  refused("h:1", {{"capacity", "1"}}, "type");
+  refused("h:1", {{"type", "t"}}, "capacity");
+  refused("h:1", {}, "type");
+  refused("", {{"type", "t"}, {"capacity", "1"}}, "w");  // no address: names the instance
+  refused("nohost", {{"type", "t"}, {"capacity", "1"}}, "nohost");
+  refused("h:0", {{"type", "t"}, {"capacity", "1"}}, "h:0");
 
-  auto bad = [](std::string_view text, const std::string& line) {
-    auto info = WorkerInfo::decode(text);
-    CHECK(info.status().code() == Errc::bad_request);
-    CHECK_MESSAGE(contains_text(info.status().message(), "'" + line + "'"), info.status().message());
+  const Meta base{{"type", "t"}, {"capacity", "1"}};
+  auto with = [&](const std::string& key, const std::string& value) {
+    Meta m = base;
+    m[key] = value;
+    return m;
   };
-  const std::string base = "type=t\naddress=h:1\n";
-  bad(base + "capacity=abc\n", "capacity=abc");
-  bad(base + "capacity=-1\n", "capacity=-1");
-  bad(base + "capacity=0\n", "capacity=0");
-  bad(base + "capacity=4294967296\n", "capacity=4294967296");
-  bad(base + "capacity=1\nload=1x\n", "load=1x");
-  bad(base + "capacity=1\npid=\n", "pid=");
-  bad(base + "capacity=1\nservice=yes\n", "service=yes");
-  bad(base + "capacity=1\nno equals sign\n", "no equals sign");
-  bad("type=t\naddress=nohost\ncapacity=1\n", "address=nohost");
-  bad("type=t\naddress=h:0\ncapacity=1\n", "address=h:0");
+  refused("h:1", with("capacity", "abc"), "capacity=abc");
+  refused("h:1", with("capacity", "-1"), "capacity=-1");
+  refused("h:1", with("capacity", "0"), "capacity=0");
+  refused("h:1", with("capacity", "4294967296"), "capacity=4294967296");
+  refused("h:1", with("load", "1x"), "load=1x");
+  refused("h:1", with("pid", ""), "pid=");
+  refused("h:1", with("service", "yes"), "service=yes");
+  refused("h:1", with("type", ""), "type=");
 }
 
-TEST_CASE("worker_domain prefixes the type") {
-  CHECK(worker_domain("wordcount") == "fourinone.workers.wordcount");
-  CHECK(worker_domain("") == "fourinone.workers.");
+TEST_CASE("workers of a type are the registry service workers.<type>") {
+  CHECK(fourinone::worker_service("wordcount") == "workers.wordcount");
+  CHECK(worker_domain("wordcount") == fourinone::ServiceRegistry::domain_of("workers.wordcount"));
+  CHECK(worker_domain("wordcount") == "fourinone.registry:workers.wordcount");
 }
