@@ -2,7 +2,7 @@
 // park group, through bench/peers/target.hpp; bench/peers.sh starts the three systems and
 // runs this once per system.
 //
-//   peer_bench --system park|zookeeper|etcd --endpoints H:P,H:P,H:P [--workloads abcdefg]
+//   peer_bench --system park|zookeeper|etcd --endpoints H:P,H:P,H:P [--workloads abcdefgh]
 //              [--control DIR] [--seconds S] [--inflight N] [--connections C] [--keys K]
 //              [--value-size B] [--latency-ops N] [--watch-updates N] [--ttl-ms T] [--expiry-runs N]
 //              [--lock-clients N] [--kills N]
@@ -19,6 +19,9 @@
 //     after it and acknowledged; median of N kills; acknowledged writes lost
 //     Needs --control DIR with <i>.pid (pid of server i) and start-<i>.sh (restarts server i,
 //     prints its pid), as bench/peers.sh writes them.
+// (h) election failover: a child process leads (holds a lock with its system's recipe, T ms
+//     session/lease), a standby waits for the same lock; the child is SIGKILLed; time until
+//     the standby holds the lock, i.e. leads (median of N, as (e))
 //
 // Every figure is printed as "R <system> <row> <value>" for peers.sh, next to a readable line.
 // Nothing here asserts a timing.
@@ -67,7 +70,8 @@ struct Options {
   int expiry_runs = 3;
   int lock_clients = 8;
   int kills = 5;
-  std::string hold_key;  // internal: the child of workload (e)
+  std::string hold_key;   // internal: the child of workload (e)
+  std::string hold_lock;  // internal: the child of workload (h)
 };
 
 using bench::split;
@@ -255,6 +259,93 @@ class Bench {
     return missed == 0;
   }
 
+  // Starts this program as the child of workload (e) or (h) (`role`: --hold or --hold-lock on
+  // `name`); true once it printed "ready". `child` is set either way, to be killed.
+  bool start_holder(const char* self, const char* role, const std::string& name, pid_t& child) {
+    int out[2];
+    if (::pipe(out) != 0) return false;
+    child = ::fork();
+    if (child == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      ::close(out[0]);
+      ::close(out[1]);
+      std::string endpoints;
+      for (const auto& e : o_.endpoints) endpoints += (endpoints.empty() ? "" : ",") + e;
+      std::string ttl = std::to_string(o_.ttl_ms);
+      ::execl(self, self, "--system", o_.system.c_str(), "--endpoints", endpoints.c_str(), "--ttl-ms", ttl.c_str(), role,
+              name.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    char buffer[16] = {};
+    auto n = ::read(out[0], buffer, sizeof buffer - 1);
+    ::close(out[0]);
+    return n > 0 && std::strncmp(buffer, "ready", 5) == 0;
+  }
+
+  // The child of workload (h): leads (holds lock `name`) until killed.
+  int hold_lock(const std::string& name) {
+    auto c = connect(3, std::chrono::milliseconds(o_.ttl_ms));
+    if (!c || !c->lock(name)) return 1;
+    std::cout << "ready" << std::endl;
+    for (;;) std::this_thread::sleep_for(1h);
+  }
+
+  bool election(const char* self) {
+    std::vector<double> delays;
+    for (int run = 0; run < o_.expiry_runs; ++run) {
+      const std::string name = "elect-" + std::to_string(::getpid()) + "-" + std::to_string(run);
+      auto standby = connect(4, std::chrono::milliseconds(o_.ttl_ms));
+      if (!standby) return false;
+      pid_t child = -1;
+      const bool ready = start_holder(self, "--hold-lock", name, child);
+      std::mutex mutex;
+      std::condition_variable cv;
+      bool leads = false, failed = false;
+      Clock::time_point leads_at;
+      std::thread waiter([&] {
+        const bool ok = ready && standby->lock(name);
+        std::lock_guard lock(mutex);
+        (ok ? leads : failed) = true;
+        leads_at = Clock::now();
+        cv.notify_all();
+      });
+      // The standby is in line, and the leader's session settled into its heartbeats.
+      std::this_thread::sleep_for(500ms);
+      const auto killed_at = Clock::now();
+      if (child > 0) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, nullptr, 0);
+      }
+      bool done;
+      {
+        std::unique_lock lock(mutex);
+        done = cv.wait_for(lock, std::chrono::milliseconds(o_.ttl_ms * 5), [&] { return leads || failed; });
+      }
+      if (!done) {
+        std::cerr << system_ << ": the standby did not lead within 5 x the session timeout\n";
+        waiter.detach();  // it holds references to this frame's state: give up the whole run
+        std::_Exit(1);
+      }
+      waiter.join();
+      if (!ready || failed) {
+        std::cerr << system_ << ": " << (ready ? "the standby's lock call failed" : "the leader never held its lock")
+                  << "\n";
+        return false;
+      }
+      if (leads_at < killed_at) {
+        std::cerr << system_ << ": the standby held the lock while the leader was alive\n";
+        return false;
+      }
+      standby->unlock();
+      delays.push_back(millis(leads_at - killed_at));
+      std::cout << "  election failover run " << run + 1 << ": " << delays.back() << " ms" << std::endl;
+    }
+    report("h_election_failover_median_ms", percentile(delays, 0.5),
+           "ms (kill -9 of the leader -> the standby leads; session " + std::to_string(o_.ttl_ms) + " ms)");
+    return true;
+  }
+
   // The child of workload (e): holds an ephemeral key until killed.
   int hold(const std::string& key) {
     auto c = connect(2, std::chrono::milliseconds(o_.ttl_ms));
@@ -280,25 +371,8 @@ class Bench {
             cv.notify_all();
           }))
         return false;
-      int out[2];
-      if (::pipe(out) != 0) return false;
-      pid_t child = ::fork();
-      if (child == 0) {
-        ::dup2(out[1], STDOUT_FILENO);
-        ::close(out[0]);
-        ::close(out[1]);
-        std::string endpoints;
-        for (const auto& e : o_.endpoints) endpoints += (endpoints.empty() ? "" : ",") + e;
-        std::string ttl = std::to_string(o_.ttl_ms);
-        ::execl(self, self, "--system", o_.system.c_str(), "--endpoints", endpoints.c_str(), "--ttl-ms", ttl.c_str(),
-                "--hold", k.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-      }
-      ::close(out[1]);
-      char buffer[16] = {};
-      auto n = ::read(out[0], buffer, sizeof buffer - 1);
-      ::close(out[0]);
-      bool ready = n > 0 && std::strncmp(buffer, "ready", 5) == 0;
+      pid_t child = -1;
+      bool ready = start_holder(self, "--hold", k, child);
       {
         std::unique_lock lock(mutex);
         ready = ready && cv.wait_for(lock, 5s, [&] { return present; });
@@ -306,8 +380,10 @@ class Bench {
       // Let the session settle into its steady heartbeats before the kill.
       std::this_thread::sleep_for(500ms);
       auto killed_at = Clock::now();
-      ::kill(child, SIGKILL);
-      ::waitpid(child, nullptr, 0);
+      if (child > 0) {  // (never kill(-1): that is every process we may signal)
+        ::kill(child, SIGKILL);
+        ::waitpid(child, nullptr, 0);
+      }
       if (!ready) {
         std::cerr << system_ << ": the child never held its ephemeral key\n";
         return false;
@@ -541,6 +617,7 @@ class Bench {
         case 'e': step = expiry(self); break;
         case 'f': step = locks(); break;
         case 'g': step = failover(); break;
+        case 'h': step = election(self); break;
         default: std::cerr << "unknown workload " << w << "\n"; return 2;
       }
       if (!step) std::cerr << system_ << ": workload " << w << " did not complete cleanly\n";
@@ -579,6 +656,7 @@ int main(int argc, char** argv) {
     else if (flag == "--lock-clients") o.lock_clients = std::stoi(v);
     else if (flag == "--kills") o.kills = std::stoi(v);
     else if (flag == "--hold") o.hold_key = v;
+    else if (flag == "--hold-lock") o.hold_lock = v;
     else return std::cerr << "unknown option " << flag << "\n", 2;
   }
   if (o.endpoints.empty() || o.inflight < 1 || o.connections < 1 || o.keys < 1)
@@ -591,5 +669,6 @@ int main(int argc, char** argv) {
   if (!target) return 3;  // not built here; the factory said why
   Bench bench(o, std::move(target));
   if (!o.hold_key.empty()) return bench.hold(o.hold_key);
+  if (!o.hold_lock.empty()) return bench.hold_lock(o.hold_lock);
   return bench.run("/proc/self/exe");
 }

@@ -71,6 +71,7 @@ awk -v rounds="${1:-1}" '
     row("(f) fair lock handoffs/s, 8 clients", "f_lock_handoffs_per_s", "more", 2, ">= 2x:")
     row("(f) one handoff (unlock started -> next lock held): p50 us", "f_handoff_p50_us", "", 0, "")
     row("(f) one handoff: p99 us", "f_handoff_p99_us", "", 0, "")
+    row("(h) election failover, kill -9 of the leader -> standby leads, 2000 ms session: median ms", "h_election_failover_median_ms", "", 0, "")
     row("(g) failover, kill -9 leader -> first ack: median ms", "g_failover_median_ms", "less", 0, "lower:")
     row("(g) failover: worst ms", "g_failover_max_ms", "", 0, "")
     row("(g) acknowledged writes during failovers", "g_acknowledged_writes", "", 0, "")
