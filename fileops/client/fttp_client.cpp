@@ -140,15 +140,27 @@ Result<std::uint64_t> FttpClient::read_blocks(const FttpUrl& url, std::uint64_t 
                                               const std::function<Status(std::uint64_t, std::string_view)>& sink,
                                               const std::function<Status(std::uint64_t)>& on_size) {
   if (Status s = need_path(url, "read"); !s.ok()) return s;
+  // A file replaced (two-phase write) between two blocks is read again from the start, so
+  // the bytes given are all of one file; a file replaced faster than it can be read fails.
+  for (int attempt = 1;; ++attempt) {
+    auto got = read_blocks_once(url, offset, length, sink, on_size);
+    if (got.ok() || got.status().code() != Errc::bad_version || attempt == kReadAttempts) return got;
+  }
+}
+
+Result<std::uint64_t> FttpClient::read_blocks_once(const FttpUrl& url, std::uint64_t offset, std::uint64_t length,
+                                                   const std::function<Status(std::uint64_t, std::string_view)>& sink,
+                                                   const std::function<Status(std::uint64_t)>& on_size) {
   const std::uint64_t chunk = options_.chunk;
-  // The first block alone: it checks the range and tells the file's size, so the others
-  // are never asked for bytes past the end.
+  // The first block alone: it checks the range and tells the file's size and identity, so
+  // the others are never asked for bytes past the end, nor of another file.
   auto first = make_request(proto::Op::read, url);
   first.offset = offset;
   first.length = std::min(length, chunk);
   auto r = call(url, first);
   if (!r.ok()) return r.status();
   std::uint64_t size = r->head.size;
+  const std::uint64_t identity = r->head.handle;
   std::uint64_t total = std::min(length, size - std::min(size, offset));
   if (on_size) {
     if (Status s = on_size(total); !s.ok()) return s;
@@ -169,6 +181,7 @@ Result<std::uint64_t> FttpClient::read_blocks(const FttpUrl& url, std::uint64_t 
         auto q = make_request(proto::Op::read, url);
         q.offset = rest_from + i * chunk;
         q.length = std::min<std::uint64_t>(chunk, rest - i * chunk);
+        q.handle = identity;
         return FttpConnection::make_frame(q, {});
       },
       [&](std::size_t i, Reply& reply) -> Status {

@@ -48,9 +48,14 @@ class FttpClient final : public Fttp {
  private:
   // Reads [offset, offset + length) of `url` into blocks given to `sink(block_offset, bytes)`
   // (on io threads, in any order). Returns the bytes read (fewer at the end of the file).
+  // All of one file: one replaced meanwhile is read again (on_size is called again).
   Result<std::uint64_t> read_blocks(const FttpUrl& url, std::uint64_t offset, std::uint64_t length,
                                     const std::function<Status(std::uint64_t, std::string_view)>& sink,
                                     const std::function<Status(std::uint64_t)>& on_size);
+  Result<std::uint64_t> read_blocks_once(const FttpUrl& url, std::uint64_t offset, std::uint64_t length,
+                                         const std::function<Status(std::uint64_t, std::string_view)>& sink,
+                                         const std::function<Status(std::uint64_t)>& on_size);
+  static constexpr int kReadAttempts = 5;
   // A two-phase write of `size` bytes whose block at offset o is made by fill(o, n, frame).
   Result<std::uint64_t> write_two_phase(const FttpUrl& url, std::uint64_t size, bool exclusive,
                                         const std::function<Status(std::uint64_t, std::size_t, std::string&)>& fill);

@@ -25,7 +25,10 @@ enum class Op : std::uint8_t {
   mkdir = 3,       // flags: kParents
   remove = 4,      // a file or an empty folder; flags: kRecursive removes a folder's tree
   rename = 5,      // path -> path2 in the same root (root2 empty or equal)
-  read = 6,        // offset, length -> data (shorter at the end of the file); size = file size
+  read = 6,        // offset, length -> data (shorter at the end of the file); size = file size;
+                   // handle = the file's identity (file_identity). A read whose handle is not 0
+                   // is refused with bad_version if the file under path has another identity
+                   // (replaced meanwhile): a multi-block read never mixes two files
   write = 7,       // handle 0: in place at offset (flags kCreate, kTruncate); handle: into that write
   open_write = 8,  // two-phase: a temporary file beside path -> handle; length: size hint
   commit = 9,      // handle: fsync, rename over path, fsync the folder
@@ -79,7 +82,7 @@ struct Response {
   std::string message;
   Entry entry;                  // stat
   std::vector<Entry> entries;   // list, roots
-  std::uint64_t handle = 0;     // open_write
+  std::uint64_t handle = 0;     // open_write: the write; read: the file's identity
   std::uint64_t size = 0;       // read: the file's size; write/commit/copy: bytes written
   template <class A>
   void serialize(A& ar) { ar(code, message, entry, entries, handle, size); }

@@ -51,6 +51,18 @@ Status remove_tree_contents(int dir, const std::string& display, int depth) {
 
 }  // namespace
 
+std::uint64_t file_identity(const struct stat& st) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the fields
+  for (std::uint64_t v : {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                          static_cast<std::uint64_t>(st.st_ctim.tv_sec), static_cast<std::uint64_t>(st.st_ctim.tv_nsec)}) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  }
+  return h == 0 ? 1 : h;  // 0 means "any" in a request
+}
+
 proto::Entry entry_of(const std::string& name, const struct stat& st) {
   proto::Entry e;
   e.name = name;
@@ -290,6 +302,10 @@ std::string FileOps::read(const proto::Request& r) {
   auto fd = fs->open_file(rel, O_RDONLY, st);
   if (!fd.ok()) return error_frame(fd.status());
   auto size = static_cast<std::uint64_t>(st.st_size);
+  const std::uint64_t identity = file_identity(st);
+  if (r.handle != 0 && r.handle != identity) {
+    return error_frame(Status(Errc::bad_version, fs->display(rel) + " was replaced during the read"));
+  }
   if (r.offset > size) {
     return error_frame(Status(Errc::bad_request, "range past the end of " + fs->display(rel) + ": offset " +
                                                      u64(r.offset) + ", the file has " + u64(size) + " bytes"));
@@ -297,6 +313,7 @@ std::string FileOps::read(const proto::Request& r) {
   std::uint64_t want = std::min(r.length, size - r.offset);
   proto::Response head;
   head.size = size;
+  head.handle = identity;
   std::string frame = core::frame_buffer(static_cast<std::size_t>(want) + 128);
   core::encode_into(frame, head);
   std::size_t length_at = frame.size();

@@ -62,6 +62,9 @@ class FileOps {
   PendingWrites pending_;
 };
 
+// Which file this is: device, inode and change time mixed. A file replaced by a rename (a
+// two-phase write) gets another identity, even if the inode number is reused.
+std::uint64_t file_identity(const struct stat& st);
 // stat(2) -> Entry (type, size, mtime, mode) named `name`.
 proto::Entry entry_of(const std::string& name, const struct stat& st);
 // pwrite all of `data` at `offset`, retrying short writes. Errors: errno_status.

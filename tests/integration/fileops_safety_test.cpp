@@ -10,8 +10,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 
 #include "core/auth.hpp"
+#include "core/frame.hpp"
 #include "fileops/client/connection.hpp"
 #include "fourinone/fileops.hpp"
 #include "tests/support/fttp_cluster.hpp"
@@ -119,6 +121,22 @@ TEST_CASE("fttp over the wire: every escape attempt is refused with a clear erro
   // Removing a link that leads out removes the link, never what it points to.
   REQUIRE(f->remove(cluster.url(0, "data", "up_link")).ok());
   CHECK(read_file(cluster.dir().file("outside.txt")) == "secret");
+}
+
+TEST_CASE("fttp: a garbage request closes its connection with bad_request; the server serves on") {
+  FttpCluster cluster(FttpCluster::Settings{1});
+  REQUIRE(cluster.start_all());
+  auto c = raw_connection(cluster, 0);
+  std::string frame = fourinone::core::frame_buffer();
+  frame += "\x06garbage that is no request";
+  std::promise<fourinone::Status> answer;
+  c->async_call_frame(frame, [&](fourinone::Result<fileops::Reply> r) { answer.set_value(r.status()); });
+  auto status = answer.get_future().get();
+  CHECK(status.code() == Errc::bad_request);
+  CHECK(wait_until([&] { return !c->is_open(); }, 5s));
+  auto f = cluster.connect();
+  CHECK(f->write_file(cluster.url(0, "data", "after.txt"), "fine").ok());
+  CHECK(f->read_file(cluster.url(0, "data", "after.txt")).value() == "fine");
 }
 
 TEST_CASE("fttp: a read-only root refuses every change and still reads") {

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "fourinone/fileops.hpp"
 #include "tests/support/fttp_cluster.hpp"
@@ -182,6 +184,37 @@ TEST_CASE("fttp: a writer's appends become visible only at commit; abort leaves 
   REQUIRE(names.ok());
   CHECK(names->size() == 1);  // no temporary files left, and none shown
   CHECK(std::distance(std::filesystem::directory_iterator(cluster.folder(0, "data")), {}) == 1);
+}
+
+TEST_CASE("fttp: readers of a file being replaced over and over see one whole version each time") {
+  FttpCluster cluster(FttpCluster::Settings{1});
+  REQUIRE(cluster.start_all());
+  auto url = cluster.url(0, "data", "flip.bin");
+  const std::string a(700'000, 'a');  // 11 blocks
+  const std::string b(500'000, 'b');  // 8 blocks
+  auto writer_client = cluster.connect();
+  REQUIRE(writer_client->write_file(url, a).ok());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 40 && !done; ++i) (void)writer_client->write_file(url, i % 2 ? a : b);
+    done = true;
+  });
+  auto f = cluster.connect();
+  int reads = 0, torn = 0, failed = 0;
+  while (!done) {
+    auto got = f->read_file(url);
+    if (!got.ok()) {
+      CHECK(got.status().code() == Errc::bad_version);  // replaced faster than it could be read, 5 times
+      ++failed;
+      continue;
+    }
+    ++reads;
+    if (got.value() != a && got.value() != b) ++torn;
+  }
+  writer.join();
+  CHECK(torn == 0);
+  CHECK(reads > 0);
+  MESSAGE(reads << " whole reads, " << failed << " gave up");
 }
 
 TEST_CASE("fttp: lines, records and integer arrays across block edges") {
