@@ -123,7 +123,7 @@ TEST_CASE("fttp over the wire: every escape attempt is refused with a clear erro
   CHECK(read_file(cluster.dir().file("outside.txt")) == "secret");
 }
 
-TEST_CASE("fttp: a garbage request closes its connection with bad_request; the server serves on") {
+TEST_CASE("fttp: a garbage request closes its connection with bad_request and the server serves on") {
   FttpCluster cluster(FttpCluster::Settings{1});
   REQUIRE(cluster.start_all());
   auto c = raw_connection(cluster, 0);

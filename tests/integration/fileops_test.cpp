@@ -151,7 +151,7 @@ TEST_CASE("fttp: large files in parallel blocks, in place and two-phase, and loc
   CHECK(f->read_file(cluster.url(0, "data", "empty")).value().empty());
 }
 
-TEST_CASE("fttp: a writer's appends become visible only at commit; abort leaves the old file") {
+TEST_CASE("fttp: a writer's appends become visible only at commit and an abort leaves the old file") {
   FttpCluster cluster;
   REQUIRE(cluster.start_all());
   auto f = cluster.connect();

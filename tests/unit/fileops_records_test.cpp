@@ -37,7 +37,7 @@ TEST_CASE("records are the same whatever the block size, delimiters on block edg
   }
 }
 
-TEST_CASE("a delimiter at the very end gives no empty last record; a record may span many blocks") {
+TEST_CASE("a delimiter at the very end gives no empty last record and a record may span many blocks") {
   std::string long_record(1000, 'x');
   std::string text = "a;" + long_record + ";b;";
   for (std::size_t block : {1, 3, 7, 64, 1000, 5000}) {
