@@ -143,24 +143,27 @@ Result<std::uint64_t> FttpClient::read_blocks(const FttpUrl& url, std::uint64_t 
   // A file replaced (two-phase write) between two blocks is read again from the start, so
   // the bytes given are all of one file; a file replaced faster than it can be read fails.
   for (int attempt = 1;; ++attempt) {
-    auto got = read_blocks_once(url, offset, length, sink, on_size);
+    std::uint64_t identity = 0;
+    auto got = read_blocks_once(url, offset, length, sink, on_size, identity);
     if (got.ok() || got.status().code() != Errc::bad_version || attempt == kReadAttempts) return got;
   }
 }
 
 Result<std::uint64_t> FttpClient::read_blocks_once(const FttpUrl& url, std::uint64_t offset, std::uint64_t length,
                                                    const std::function<Status(std::uint64_t, std::string_view)>& sink,
-                                                   const std::function<Status(std::uint64_t)>& on_size) {
+                                                   const std::function<Status(std::uint64_t)>& on_size,
+                                                   std::uint64_t& identity) {
   const std::uint64_t chunk = options_.chunk;
   // The first block alone: it checks the range and tells the file's size and identity, so
   // the others are never asked for bytes past the end, nor of another file.
   auto first = make_request(proto::Op::read, url);
   first.offset = offset;
   first.length = std::min(length, chunk);
+  first.handle = identity;
   auto r = call(url, first);
   if (!r.ok()) return r.status();
   std::uint64_t size = r->head.size;
-  const std::uint64_t identity = r->head.handle;
+  identity = r->head.handle;
   std::uint64_t total = std::min(length, size - std::min(size, offset));
   if (on_size) {
     if (Status s = on_size(total); !s.ok()) return s;
@@ -367,17 +370,52 @@ Result<std::uint64_t> FttpClient::copy(const FttpUrl& from, const FttpUrl& to, b
 
 Status FttpClient::for_each_record(const FttpUrl& url, char delimiter,
                                    const std::function<bool(std::string_view)>& each) {
-  RecordSplitter splitter(delimiter, delimiter == '\n');
-  // Spans of several blocks at a time (read in parallel), fed in file order.
+  if (Status s = need_path(url, "read"); !s.ok()) return s;
+  // Spans of several blocks at a time (read in parallel), fed in file order, every span of
+  // the same file. A file replaced before the first record was given is read again; after
+  // that, the records given cannot be taken back, so a replacement is an error rather than
+  // a silent mix of two files.
   const std::uint64_t span = static_cast<std::uint64_t>(options_.chunk) * options_.window * options_.connections;
-  for (std::uint64_t offset = 0;; offset += span) {
-    auto bytes = read(url, offset, span);
-    if (!bytes.ok()) return bytes.status();
-    if (!splitter.feed(bytes.value(), each)) return {};
-    if (bytes->size() < span) break;
+  for (int attempt = 1;; ++attempt) {
+    RecordSplitter splitter(delimiter, delimiter == '\n');
+    std::uint64_t identity = 0;
+    std::string bytes;
+    bool again = false;
+    for (std::uint64_t offset = 0;; offset += span) {
+      auto got = read_blocks_once(
+          url, offset, span,
+          [&](std::uint64_t at, std::string_view block) -> Status {
+            std::uint64_t pos = at - offset;
+            if (pos < bytes.size()) {
+              block = block.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(block.size(), bytes.size() - pos)));
+              std::memcpy(bytes.data() + pos, block.data(), block.size());
+            }
+            return {};
+          },
+          [&](std::uint64_t total) -> Status {
+            bytes.resize(static_cast<std::size_t>(total));
+            return {};
+          },
+          identity);
+      if (!got.ok()) {
+        if (got.status().code() != Errc::bad_version) return got.status();
+        if (offset > 0) {
+          return Status(Errc::bad_version, url.to_string() +
+                                               " was replaced while its records were read; those given so far are "
+                                               "of the old file");
+        }
+        again = attempt < kReadAttempts;
+        if (!again) return got.status();
+        break;
+      }
+      if (got.value() < bytes.size()) bytes.resize(static_cast<std::size_t>(got.value()));
+      if (!splitter.feed(bytes, each)) return {};
+      if (bytes.size() < span) break;
+    }
+    if (again) continue;
+    splitter.finish(each);
+    return {};
   }
-  splitter.finish(each);
-  return {};
 }
 
 }  // namespace fourinone::fileops

@@ -52,9 +52,11 @@ class FttpClient final : public Fttp {
   Result<std::uint64_t> read_blocks(const FttpUrl& url, std::uint64_t offset, std::uint64_t length,
                                     const std::function<Status(std::uint64_t, std::string_view)>& sink,
                                     const std::function<Status(std::uint64_t)>& on_size);
+  // One attempt. identity: 0 = learn it from the first block (it is set to the file's);
+  // otherwise every block must be of that file (bad_version if it was replaced).
   Result<std::uint64_t> read_blocks_once(const FttpUrl& url, std::uint64_t offset, std::uint64_t length,
                                          const std::function<Status(std::uint64_t, std::string_view)>& sink,
-                                         const std::function<Status(std::uint64_t)>& on_size);
+                                         const std::function<Status(std::uint64_t)>& on_size, std::uint64_t& identity);
   static constexpr int kReadAttempts = 5;
   // A two-phase write of `size` bytes whose block at offset o is made by fill(o, n, frame).
   Result<std::uint64_t> write_two_phase(const FttpUrl& url, std::uint64_t size, bool exclusive,
