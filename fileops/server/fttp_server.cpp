@@ -57,7 +57,10 @@ FttpServer::FttpServer(FttpServerOptions options, FttpSettings settings, std::ve
     : options_(std::move(options)),
       settings_(std::move(settings)),
       self_(options_.self.to_string()),
-      ops_(std::move(roots), settings_.chunk, std::max<std::uint32_t>(core::kDefaultMaxFrame, settings_.chunk + (1u << 20))),
+      // A request may carry up to a frame's worth (less room for the head), whatever CHUNK
+      // says: CHUNK is what our own transfers use, not a limit on clients configured otherwise.
+      ops_(std::move(roots), std::max<std::uint32_t>(core::kDefaultMaxFrame, settings_.chunk + (1u << 20)) - (1u << 20),
+           std::max<std::uint32_t>(core::kDefaultMaxFrame, settings_.chunk + (1u << 20))),
       signals_(io_),
       disk_(settings_.threads),
       copies_(kCopyThreads) {

@@ -145,6 +145,14 @@ TEST_CASE("fttp: large files in parallel blocks, in place and two-phase, and loc
   CHECK(f->download(cluster.url(0, "data", "none"), back).status().code() == Errc::not_found);
   CHECK(read_file(back) == big);  // a failed download leaves the local file alone
 
+  // A client whose chunk differs from the server's CHUNK (64 KiB here) works all the same.
+  auto options = cluster.options();
+  options.chunk = 1u << 20;
+  auto wide = Fttp::connect(options).value();
+  CHECK(wide->read_file(two_phase).value() == big);
+  REQUIRE(wide->write_file(cluster.url(0, "data", "wide.bin"), big).ok());
+  CHECK(read_file(cluster.folder(0, "data") + "/wide.bin") == big);
+
   // An empty file is a file too.
   REQUIRE(f->write_file(cluster.url(0, "data", "empty"), "").ok());
   CHECK(f->stat(cluster.url(0, "data", "empty"))->size == 0);
