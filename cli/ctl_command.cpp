@@ -36,6 +36,8 @@ const char* kUsage =
     "  cache get|set|rm|stat ...                  the distributed cache (fourinone ctl cache)\n"
     "  mq send|receive|ack|nack|stat|ls|create|rm|subscribe|unsubscribe ...\n"
     "                                             the message queue (fourinone ctl mq --help)\n"
+    "  fttp servers|ls|stat|get|put|cp|rm|mkdir|mv ...\n"
+    "                                             remote files (fourinone ctl fttp --help)\n"
     "  lock NAME [--wait MS] -- COMMAND ARGS...   run COMMAND holding the fair lock NAME (like\n"
     "                                             flock); exits with its code. The fencing token\n"
     "                                             is in FOURINONE_FENCING_TOKEN and on stderr\n"
@@ -227,12 +229,14 @@ int ctl_command(int argc, char** argv) {
   // The mq options ride along in the one option set; ctl_mq refuses those that do not apply.
   auto args = parse_args(argc, argv, 2,
                          {"config", "server", "timeout", "ttl", "policy", "version", "wait", "from", "max", "subscriber",
-                          "max-count", "max-age", "max-deliveries", "lease", "value"},
-                         {"help", "heartbeat", "seq", "stale", "add", "topic", "no-ack", "from-oldest"});
+                          "max-count", "max-age", "max-deliveries", "lease", "value", "offset", "length"},
+                         {"help", "heartbeat", "seq", "stale", "add", "topic", "no-ack", "from-oldest", "recursive",
+                          "parents", "exclusive"});
   if (!args.ok()) return usage_error(args.status().message());
   if (args->has("help")) {
     bool mq = !args->positional.empty() && args->positional.front() == "mq";
-    std::cout << (mq ? ctl_mq_usage() : kUsage);
+    bool fttp = !args->positional.empty() && args->positional.front() == "fttp";
+    std::cout << (mq ? ctl_mq_usage() : fttp ? ctl_fttp_usage() : kUsage);
     return 0;
   }
   if (args->positional.empty()) return usage_error("no command given");
@@ -241,6 +245,11 @@ int ctl_command(int argc, char** argv) {
     for (const char* name : {"max", "subscriber", "max-count", "max-age", "max-deliveries", "lease", "topic", "no-ack",
                              "from-oldest"}) {
       if (args->has(name)) return usage_error(std::string("--") + name + " is an option of the mq commands");
+    }
+  }
+  if (args->positional.front() != "fttp") {
+    for (const char* name : {"offset", "length", "recursive", "parents", "exclusive"}) {
+      if (args->has(name)) return usage_error(std::string("--") + name + " is an option of the fttp commands");
     }
   }
   spdlog::set_level(spdlog::level::warn);  // ctl's stdout/stderr are for data and errors
@@ -264,6 +273,10 @@ int ctl_command(int argc, char** argv) {
     return ctl_cache(config.value(), args.value(), args->value("timeout") ? options.call_timeout : std::chrono::milliseconds(0));
   }
   if (args->positional.front() == "mq") return ctl_mq(config.value(), args.value(), options);
+  if (args->positional.front() == "fttp") {
+    return ctl_fttp(config.value(), args.value(), options,
+                    args->value("timeout") ? options.call_timeout : std::chrono::milliseconds(0));
+  }
   auto park = Park::connect(options);
   if (!park.ok()) return fail(park.status());
   if (args->positional.front() == "lock") return ctl_lock(*park.value(), args.value());

@@ -10,15 +10,17 @@ void usage(std::ostream& out) {
   out << "usage: fourinone <command> [options]\n"
          "\n"
          "  park   [--config F] [--server HOST:PORT]   run one park server of config F\n"
-         "  up     [--config F]                        start every park and cache server of F on this host;\n"
+         "  up     [--config F]                        start every park, cache and fttp server of F on this host;\n"
          "                                             Ctrl-C stops them all\n"
          "  ctl    [--config F] <command> ...          talk to the park: create, update, get, ls, rm,\n"
          "                                             latest, watch, status; and to the cache: cache\n"
          "                                             get|set|rm|stat; and to the message queue: mq\n"
          "                                             send|receive|stat|ls|... (fourinone ctl --help);\n"
+         "                                             and to file servers: fttp ls|get|put|cp|rm|stat;\n"
          "                                             lock NAME -- CMD / elect NAME -- CMD: run CMD\n"
          "                                             holding a lock / while leader\n"
          "  cache  [--config F] --server HOST:PORT     run one cache server of a CACHEGROUP row of F\n"
+         "  fttp   [--config F] --server HOST:PORT     run one file server exposing the ROOTS of F's FTTP row\n"
          "  passwd USER [--iterations N]               read a password on stdin, print a USERS entry\n"
          "\n"
          "F defaults to ./config.xml. Data goes to stdout, errors to stderr with a non-zero exit code.\n";
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   if (command == "ctl") return fourinone::cli::ctl_command(argc, argv);
   if (command == "passwd") return fourinone::cli::passwd_command(argc, argv);
   if (command == "cache") return fourinone::cli::cache_command(argc, argv);
+  if (command == "fttp") return fourinone::cli::fttp_command(argc, argv);
   std::cerr << "fourinone: unknown command '" << command << "'\n\n";
   usage(std::cerr);
   return 2;

@@ -1,5 +1,5 @@
-// fourinone up: starts every park server of config.xml that lives on this host, each as a
-// child `fourinone park --config F --server HOST:PORT` logging to its own file, and stops
+// fourinone up: starts every park, cache and fttp server of config.xml that lives on this
+// host, each as a child `fourinone ROLE --config F --server HOST:PORT` logging to its own file, and stops
 // them all on SIGINT/SIGTERM (DESIGN §7). A child that dies is reported, not restarted: a
 // supervisor that hides crashes would hide the bugs our fault tests look for.
 #include <arpa/inet.h>
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cache/cache_config.hpp"
+#include "fileops/fttp_config.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "fourinone/config.hpp"
@@ -81,9 +82,10 @@ int up_command(int argc, char** argv) {
   if (!args.ok()) return fail(args.status()), 2;
   if (args->has("help")) {
     std::cout << "usage: fourinone up [--config F]\n"
-                 "Starts every park server of PARK/SERVERS and every cache server of the CACHEGROUP rows in F\n"
-                 "(default ./config.xml) whose host is this machine, each logging to DATADIR/HOST_PORT.log\n"
-                 "(cache servers: DATADIR/cache_HOST_PORT.log), and stops them all on Ctrl-C or SIGTERM.\n";
+                 "Starts every park server of PARK/SERVERS, every cache server of the CACHEGROUP rows and every\n"
+                 "file server of FTTP/SERVERS in F (default ./config.xml) whose host is this machine, each\n"
+                 "logging to DATADIR/HOST_PORT.log (cache servers: DATADIR/cache_HOST_PORT.log, file servers:\n"
+                 "DATADIR/fttp_HOST_PORT.log), and stops them all on Ctrl-C or SIGTERM.\n";
     return 0;
   }
   std::string config_path = std::filesystem::absolute(args->value_or("config", "config.xml")).string();
@@ -103,6 +105,8 @@ int up_command(int argc, char** argv) {
 
   auto cache_settings = cache::load_cache_settings(config.value());
   if (!cache_settings.ok()) return fail(cache_settings.status());
+  auto fttp_settings = fileops::load_fttp_settings(config.value());
+  if (!fttp_settings.ok()) return fail(fttp_settings.status());
 
   std::map<pid_t, std::pair<std::string, ServerAddress>> running;  // pid -> (role, address)
   auto start = [&](const char* role, const ServerAddress& server, const std::string& log_name) {
@@ -125,8 +129,12 @@ int up_command(int argc, char** argv) {
       if (is_local_host(server.host)) start("cache", server, "cache_" + server.host + "_" + std::to_string(server.port));
     }
   }
+  // File servers too: they serve files at once and register in the park when it is up.
+  for (const auto& server : fttp_settings->servers) {
+    if (is_local_host(server.host)) start("fttp", server, "fttp_" + server.host + "_" + std::to_string(server.port));
+  }
   if (running.empty()) {
-    return fail(Status(Errc::config_error, config_path + ": no server of PARK/SERVERS or CACHEGROUP is on this host"));
+    return fail(Status(Errc::config_error, config_path + ": no server of PARK/SERVERS, CACHEGROUP or FTTP/SERVERS is on this host"));
   }
 
   int failures = 0;
