@@ -7,7 +7,10 @@
 // tasks: one per file, or one per ~256 KiB chunk of a big file, cut just before a whitespace
 // byte so that no word is split between two chunks. A task names the file, the offset and the
 // length, not the text: workers read the bytes themselves, so they must see the same paths
-// (the same machine, or a shared file system), just as in the original demo.
+// (the same machine, or a shared file system), just as in the original demo -- or PATH is an
+// fttp URL (fttp://HOST:PORT/ROOT/FOLDER, include/fourinone/fileops.hpp): then the contractor
+// lists the files through the file server and each worker reads its chunk from it, so the
+// input may live on another machine than any worker.
 //
 // run_job spreads the tasks over the workers of type "wordcount" (whoever has room gets the
 // next one), each worker returns a map word -> count for its chunk, and the contractor adds
@@ -23,12 +26,15 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "fourinone/contractor.hpp"
+#include "fourinone/fileops.hpp"
 #include "fourinone/worker.hpp"
 
 namespace fs = std::filesystem;
@@ -67,11 +73,52 @@ std::string read_range(const std::string& path, std::uintmax_t offset, std::uint
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
+// --- input through fttp ----------------------------------------------------------------------
+
+bool is_fttp(const std::string& path) { return path.rfind("fttp://", 0) == 0; }
+
+// One fttp client per process, made from the config on first use.
+fourinone::Fttp& fttp_client(const fourinone::Config& config) {
+  static std::once_flag once;
+  static std::unique_ptr<fourinone::Fttp> client;
+  std::call_once(once, [&] {
+    client = fourinone::Fttp::connect(fourinone::FttpOptions::from_config(config).value()).value();
+  });
+  return *client;
+}
+
+fourinone::FttpUrl fttp_url(const std::string& text) { return fourinone::FttpUrl::parse(text).value(); }
+
+// Bytes [offset, offset + length) of a local file or an fttp URL.
+std::string read_any(const fourinone::Config& config, const std::string& path, std::uintmax_t offset,
+                     std::uintmax_t length) {
+  if (!is_fttp(path)) return read_range(path, offset, length);
+  if (length == 0) return {};
+  return fttp_client(config).read(fttp_url(path), offset, length).value();
+}
+
+std::uintmax_t size_of(const fourinone::Config& config, const std::string& path) {
+  if (!is_fttp(path)) return fs::file_size(path);
+  return fttp_client(config).stat(fttp_url(path)).value().size;
+}
+
+// Every file under an fttp folder (or the URL itself when it is a file), recursively.
+void list_fttp(const fourinone::Config& config, const fourinone::FttpUrl& url, std::vector<std::string>& files) {
+  const fourinone::FileInfo info = fttp_client(config).stat(url).value();
+  if (info.type == fourinone::FileType::file) {
+    files.push_back(url.to_string());
+    return;
+  }
+  if (info.type != fourinone::FileType::folder) return;  // links out of the root, devices: skipped
+  const std::vector<fourinone::FileInfo> entries = fttp_client(config).list(url).value();
+  for (const auto& entry : entries) list_fttp(config, url.child(entry.name), files);
+}
+
 // --- the worker ------------------------------------------------------------------------------
 
 class WordCountWorker : public fourinone::MigrantWorker {
  public:
-  using MigrantWorker::MigrantWorker;
+  explicit WordCountWorker(const fourinone::Config& config) : MigrantWorker(config), config_(config) {}
 
  protected:
   fourinone::WareHouse do_task(const fourinone::WareHouse& in) override {
@@ -79,12 +126,15 @@ class WordCountWorker : public fourinone::MigrantWorker {
     const auto offset = static_cast<std::uintmax_t>(in.get_int("offset").value());
     const auto length = static_cast<std::uintmax_t>(in.get_int("length").value());
     Counts counts;
-    count_words(read_range(path, offset, length), counts);
+    count_words(read_any(config_, path, offset, length), counts);
     // The partial counts travel as a WareValue::Map: word -> integer.
     fourinone::WareValue::Map map;
     for (const auto& [word, n] : counts) map.emplace(word, n);
     return fourinone::WareHouse{{"counts", std::move(map)}};
   }
+
+ private:
+  const fourinone::Config config_;
 };
 
 // --- the contractor --------------------------------------------------------------------------
@@ -96,10 +146,12 @@ struct Chunk {
 
 // Every regular file under the paths, sorted, as absolute paths (the workers' working
 // directory is not ours).
-std::vector<std::string> list_files(const std::vector<std::string>& paths) {
+std::vector<std::string> list_files(const fourinone::Config& config, const std::vector<std::string>& paths) {
   std::vector<std::string> files;
   for (const auto& p : paths) {
-    if (fs::is_directory(p)) {
+    if (is_fttp(p)) {
+      list_fttp(config, fttp_url(p), files);
+    } else if (fs::is_directory(p)) {
       for (const auto& entry : fs::recursive_directory_iterator(p)) {
         // Links inside a directory are skipped: /usr/share/common-licenses/GPL -> GPL-3 would
         // count GPL-3 twice. A link named on the command line is followed.
@@ -116,19 +168,19 @@ std::vector<std::string> list_files(const std::vector<std::string>& paths) {
 }
 
 // Cuts a file into chunks of about kChunk bytes, each ending just before a whitespace byte.
-std::vector<Chunk> split(const std::string& path) {
-  const std::uintmax_t size = fs::file_size(path);
+std::vector<Chunk> split(const fourinone::Config& config, const std::string& path) {
+  const std::uintmax_t size = size_of(config, path);
   std::vector<Chunk> chunks;
-  std::ifstream in(path, std::ios::binary);
   std::uintmax_t start = 0;
   while (start < size || chunks.empty()) {
     std::uintmax_t end = std::min(start + kChunk, size);
-    if (end < size) {
-      // Move the cut forward to the next whitespace byte (or the end of the file).
-      in.clear();
-      in.seekg(static_cast<std::streamoff>(end));
-      char c;
-      while (end < size && in.get(c) && !is_space(c)) ++end;
+    // Move the cut forward to the next whitespace byte (or the end of the file), looking at
+    // 4 KiB at a time.
+    while (end < size) {
+      const std::string ahead = read_any(config, path, end, std::min<std::uintmax_t>(4096, size - end));
+      const auto space = std::find_if(ahead.begin(), ahead.end(), is_space);
+      end += static_cast<std::uintmax_t>(space - ahead.begin());
+      if (space != ahead.end() || ahead.empty()) break;
     }
     chunks.push_back({path, start, end - start});
     start = end;
@@ -149,7 +201,7 @@ class WordCountContractor : public fourinone::Contractor {
     // temporary that is already gone.)
     const fourinone::WareValue::List files = in.get_list("files").value();
     for (const auto& file : files) {
-      for (const Chunk& c : split(file.as_string().value())) {
+      for (const Chunk& c : split(config(), file.as_string().value())) {
         tasks.push_back(fourinone::WareHouse{{"path", c.path}, {"offset", c.offset}, {"length", c.length}});
       }
     }
@@ -180,7 +232,7 @@ class WordCountContractor : public fourinone::Contractor {
 int run_contractor(const fourinone::Config& config, std::size_t expected, bool check,
                    const std::vector<std::string>& paths) {
   const auto started = std::chrono::steady_clock::now();
-  const std::vector<std::string> files = list_files(paths);
+  const std::vector<std::string> files = list_files(config, paths);
   fourinone::WareValue::List file_list(files.begin(), files.end());
 
   WordCountContractor contractor(config, expected);
@@ -209,7 +261,7 @@ int run_contractor(const fourinone::Config& config, std::size_t expected, bool c
 
   if (!check) return 0;
   Counts single;
-  for (const auto& f : files) count_words(read_range(f, 0, fs::file_size(f)), single);
+  for (const auto& f : files) count_words(read_any(config, f, 0, size_of(config, f)), single);
   if (single == counts) {
     std::cout << "single-process check: OK\n";
     return 0;
@@ -259,7 +311,8 @@ int main(int argc, char** argv) {
   }
   if ((role != "worker" && role != "contractor") || (role == "contractor" && paths.empty())) {
     std::cerr << "usage: word_count_demo worker [--config F] [--host H] [--port P]\n"
-                 "       word_count_demo contractor [--config F] [--workers-expected N] [--check] PATH...\n";
+                 "       word_count_demo contractor [--config F] [--workers-expected N] [--check] PATH...\n"
+                 "PATH: a file, a folder, or an fttp URL (fttp://HOST:PORT/ROOT/PATH) of either\n";
     return 2;
   }
   try {
