@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "core/frame.hpp"
 #include "fileops/client/blocks.hpp"
@@ -326,7 +328,55 @@ Result<std::uint64_t> FttpClient::upload(const std::string& local_path, const Ft
                          });
 }
 
+Result<std::uint64_t> FttpClient::download_to_stream(const FttpUrl& url, const std::string& local_path) {
+  Fd fd(::open(local_path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return local_error("writing " + local_path);
+  // A fifo or a device takes the bytes in order: blocks that arrive early wait (at most the
+  // blocks in flight: connections x window) until those before them are written.
+  std::mutex mutex;
+  std::map<std::uint64_t, std::string> early;
+  std::uint64_t next = 0;
+  auto write_all = [&](std::string_view bytes) -> Status {
+    while (!bytes.empty()) {
+      ssize_t k = ::write(fd.get(), bytes.data(), bytes.size());
+      if (k < 0 && errno == EINTR) continue;
+      if (k < 0) return local_error("writing " + local_path);
+      bytes.remove_prefix(static_cast<std::size_t>(k));
+    }
+    return {};
+  };
+  return read_blocks(
+      url, 0, ~std::uint64_t{0} >> 1,
+      [&](std::uint64_t at, std::string_view bytes) -> Status {
+        std::lock_guard lock(mutex);
+        if (at != next) {
+          early.emplace(at, std::string(bytes));
+          return {};
+        }
+        if (Status s = write_all(bytes); !s.ok()) return s;
+        next += bytes.size();
+        for (auto it = early.begin(); it != early.end() && it->first == next; it = early.erase(it)) {
+          if (Status s = write_all(it->second); !s.ok()) return s;
+          next += it->second.size();
+        }
+        return {};
+      },
+      [&](std::uint64_t) -> Status {
+        // The file was replaced and is read again from the start: nothing written can be
+        // taken back from a stream.
+        if (next > 0) return Status(Errc::bad_version, url.to_string() + " was replaced while it streamed to " + local_path);
+        return {};
+      });
+}
+
 Result<std::uint64_t> FttpClient::download(const FttpUrl& url, const std::string& local_path) {
+  // An existing fifo, device or socket (/dev/null, /dev/stdout, a pipe) is written in place:
+  // renaming a file over it would replace the device itself.
+  struct stat st {};
+  if (::stat(local_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) return Status(Errc::bad_request, local_path + " is a folder; name the file to write");
+    return download_to_stream(url, local_path);
+  }
   // Into a temporary name beside the target, renamed at the end: no half file under its name.
   std::string temp = local_path + ".fttp-part";
   Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <atomic>
 #include <random>
 #include <thread>
@@ -110,6 +112,34 @@ TEST_CASE("fttp: byte ranges, range past the end and a missing file") {
   CHECK(missing.status().message().find("data/nope/none.txt") != std::string::npos);
   CHECK(f->write(cluster.url(0, "data", "none.txt"), 0, "x", false).code() == Errc::not_found);
   CHECK(f->read_file(cluster.url(0, "nosuchroot", "a")).status().code() == Errc::not_found);
+}
+
+TEST_CASE("fttp: a download into a fifo (or a device such as /dev/null) writes into it in order and leaves it one") {
+  FttpCluster cluster;
+  REQUIRE(cluster.start_all());
+  auto f = cluster.connect();
+  const std::string big = random_bytes(1'300'000, 11);  // 20 blocks over 3 connections: they arrive out of order
+  REQUIRE(f->write_file(cluster.url(0, "data", "streamed.bin"), big).ok());
+
+  const std::string fifo = cluster.dir().file("pipe");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string received;
+  std::thread reader([&] {
+    std::ifstream in(fifo, std::ios::binary);
+    received.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  });
+  auto down = f->download(cluster.url(0, "data", "streamed.bin"), fifo);
+  reader.join();
+  REQUIRE_MESSAGE(down.ok(), down.status().to_string());
+  CHECK(down.value() == big.size());
+  CHECK(received == big);
+  struct stat st {};
+  REQUIRE(::stat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));  // not renamed over by a regular file
+  CHECK_FALSE(std::filesystem::exists(fifo + ".fttp-part"));
+
+  auto folder = f->download(cluster.url(0, "data", "streamed.bin"), cluster.dir().path());
+  CHECK(folder.status().code() == Errc::bad_request);
 }
 
 TEST_CASE("fttp: large files in parallel blocks, in place and two-phase, and local upload/download") {
