@@ -331,8 +331,26 @@ Result<std::uint64_t> FttpClient::upload(const std::string& local_path, const Ft
 Result<std::uint64_t> FttpClient::download_to_stream(const FttpUrl& url, const std::string& local_path) {
   Fd fd(::open(local_path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid()) return local_error("writing " + local_path);
-  // A fifo or a device takes the bytes in order: blocks that arrive early wait (at most the
-  // blocks in flight: connections x window) until those before them are written.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return local_error("writing " + local_path);
+  if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !::isatty(fd.get())) {
+    // A device that can seek (/dev/null, a block device): each block at its offset, as it comes.
+    return read_blocks(
+        url, 0, ~std::uint64_t{0} >> 1,
+        [&](std::uint64_t at, std::string_view bytes) -> Status {
+          std::size_t done = 0;
+          while (done < bytes.size()) {
+            ssize_t k = ::pwrite(fd.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(at + done));
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) return local_error("writing " + local_path);
+            done += static_cast<std::size_t>(k);
+          }
+          return {};
+        },
+        nullptr);
+  }
+  // A fifo, a socket or a terminal takes the bytes in order: blocks that arrive early wait (at
+  // most the blocks in flight: connections x window) until those before them are written.
   std::mutex mutex;
   std::map<std::uint64_t, std::string> early;
   std::uint64_t next = 0;

@@ -58,7 +58,8 @@ class FttpClient final : public Fttp {
                                          const std::function<Status(std::uint64_t, std::string_view)>& sink,
                                          const std::function<Status(std::uint64_t)>& on_size, std::uint64_t& identity);
   static constexpr int kReadAttempts = 5;
-  // download() into an existing fifo or device: in file order, no temporary name.
+  // download() into an existing fifo, socket, terminal (in file order) or device (at each
+  // block's offset), never under a temporary name.
   Result<std::uint64_t> download_to_stream(const FttpUrl& url, const std::string& local_path);
   // A two-phase write of `size` bytes whose block at offset o is made by fill(o, n, frame).
   Result<std::uint64_t> write_two_phase(const FttpUrl& url, std::uint64_t size, bool exclusive,

@@ -138,6 +138,14 @@ TEST_CASE("fttp: a download into a fifo (or a device such as /dev/null) writes i
   CHECK(S_ISFIFO(st.st_mode));  // not renamed over by a regular file
   CHECK_FALSE(std::filesystem::exists(fifo + ".fttp-part"));
 
+  // A device that seeks takes each block at its offset; it stays the device.
+  auto to_null = f->download(cluster.url(0, "data", "streamed.bin"), "/dev/null");
+  REQUIRE_MESSAGE(to_null.ok(), to_null.status().to_string());
+  CHECK(to_null.value() == big.size());
+  REQUIRE(::stat("/dev/null", &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
+  CHECK_FALSE(std::filesystem::exists("/dev/null.fttp-part"));
+
   auto folder = f->download(cluster.url(0, "data", "streamed.bin"), cluster.dir().path());
   CHECK(folder.status().code() == Errc::bad_request);
 }
