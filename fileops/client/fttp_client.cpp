@@ -328,6 +328,24 @@ Result<std::uint64_t> FttpClient::upload(const std::string& local_path, const Ft
                          });
 }
 
+namespace {
+
+// A read_blocks sink that writes each block at its offset of `fd` (`name` for errors).
+std::function<Status(std::uint64_t, std::string_view)> pwrite_sink(int fd, const std::string& name) {
+  return [fd, name](std::uint64_t at, std::string_view bytes) -> Status {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t k = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(at + done));
+      if (k < 0 && errno == EINTR) continue;
+      if (k < 0) return local_error("writing " + name);
+      done += static_cast<std::size_t>(k);
+    }
+    return {};
+  };
+}
+
+}  // namespace
+
 Result<std::uint64_t> FttpClient::download_to_stream(const FttpUrl& url, const std::string& local_path) {
   Fd fd(::open(local_path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid()) return local_error("writing " + local_path);
@@ -335,19 +353,7 @@ Result<std::uint64_t> FttpClient::download_to_stream(const FttpUrl& url, const s
   if (::fstat(fd.get(), &st) != 0) return local_error("writing " + local_path);
   if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !::isatty(fd.get())) {
     // A device that can seek (/dev/null, a block device): each block at its offset, as it comes.
-    return read_blocks(
-        url, 0, ~std::uint64_t{0} >> 1,
-        [&](std::uint64_t at, std::string_view bytes) -> Status {
-          std::size_t done = 0;
-          while (done < bytes.size()) {
-            ssize_t k = ::pwrite(fd.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(at + done));
-            if (k < 0 && errno == EINTR) continue;
-            if (k < 0) return local_error("writing " + local_path);
-            done += static_cast<std::size_t>(k);
-          }
-          return {};
-        },
-        nullptr);
+    return read_blocks(url, 0, ~std::uint64_t{0} >> 1, pwrite_sink(fd.get(), local_path), nullptr);
   }
   // A fifo, a socket or a terminal takes the bytes in order: blocks that arrive early wait (at
   // most the blocks in flight: connections x window) until those before them are written.
@@ -399,19 +405,7 @@ Result<std::uint64_t> FttpClient::download(const FttpUrl& url, const std::string
   std::string temp = local_path + ".fttp-part";
   Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd.valid()) return local_error("writing " + temp);
-  auto got = read_blocks(
-      url, 0, ~std::uint64_t{0} >> 1,
-      [&](std::uint64_t at, std::string_view bytes) -> Status {
-        std::size_t done = 0;
-        while (done < bytes.size()) {
-          ssize_t k = ::pwrite(fd.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(at + done));
-          if (k < 0 && errno == EINTR) continue;
-          if (k < 0) return local_error("writing " + temp);
-          done += static_cast<std::size_t>(k);
-        }
-        return {};
-      },
-      nullptr);
+  auto got = read_blocks(url, 0, ~std::uint64_t{0} >> 1, pwrite_sink(fd.get(), temp), nullptr);
   if (got.ok() && (::ftruncate(fd.get(), static_cast<off_t>(got.value())) != 0 || ::fsync(fd.get()) != 0 ||
                    ::rename(temp.c_str(), local_path.c_str()) != 0)) {
     got = local_error("writing " + local_path);
