@@ -4,8 +4,9 @@
 #   bash bench/peers.sh [--rounds R] [--seconds S] [--kills N] [--systems "park zookeeper etcd"]
 #                       [--workloads abcdefg] [--section NAME --title TEXT]
 #
-# --workloads runs only those of peer_bench's workloads; --section writes the table to that
-# section of bench/RESULTS.md instead of "peers" (bench/recipes.sh uses both).
+# --workloads runs only those of peer_bench's workloads (default abcdefg; (h), election
+# failover, is bench/recipes.sh's); --section writes the table to that section of
+# bench/RESULTS.md instead of "peers" (bench/recipes.sh uses both).
 #
 # 1. installs Debian's zookeeper, etcd-server, etcd-client and libzookeeper-mt-dev when missing,
 #    without letting the packages start their system daemons;
