@@ -35,6 +35,15 @@ std::string totals_line(const std::string& out) {
 TEST_CASE("fttp_demo: roots, operate, write-read, parse, copy between servers and parallel blocks") {
   FttpCluster cluster;
   REQUIRE(cluster.start_all());
+  // A server accepts connections a moment before its registration reaches the park.
+  auto park = fourinone::Park::connect(cluster.park_options());
+  REQUIRE(park.ok());
+  REQUIRE(fourinone::test::wait_until(
+      [&] {
+        auto listed = fourinone::Fttp::servers(*park.value());
+        return listed.ok() && listed->size() == 2;
+      },
+      10s));
   auto demo = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {sample("fttp_demo"), "--config", cluster.config(0)});
     auto r = run_program(args, "", 60s);
