@@ -316,13 +316,9 @@ Result<std::uint64_t> FttpClient::upload(const std::string& local_path, const Ft
   if (!S_ISREG(st.st_mode)) return Status(Errc::bad_request, local_path + " is not a regular file");
   return write_two_phase(url, static_cast<std::uint64_t>(st.st_size), exclusive,
                          [&](std::uint64_t at, std::size_t n, std::string& frame) -> Status {
-                           char* out = frame.data() + frame.size() - n;
-                           std::size_t done = 0;
-                           while (done < n) {
-                             ssize_t k = ::pread(fd.get(), out + done, n - done, static_cast<off_t>(at + done));
-                             if (k < 0 && errno == EINTR) continue;
-                             if (k <= 0) return local_error("reading " + local_path + " (did it shrink?)");
-                             done += static_cast<std::size_t>(k);
+                           const ssize_t got = pread_full(fd.get(), frame.data() + frame.size() - n, n, at);
+                           if (got < 0 || static_cast<std::size_t>(got) < n) {
+                             return local_error("reading " + local_path + " (did it shrink?)");
                            }
                            return {};
                          });
@@ -333,14 +329,7 @@ namespace {
 // A read_blocks sink that writes each block at its offset of `fd` (`name` for errors).
 std::function<Status(std::uint64_t, std::string_view)> pwrite_sink(int fd, const std::string& name) {
   return [fd, name](std::uint64_t at, std::string_view bytes) -> Status {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t k = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(at + done));
-      if (k < 0 && errno == EINTR) continue;
-      if (k < 0) return local_error("writing " + name);
-      done += static_cast<std::size_t>(k);
-    }
-    return {};
+    return pwrite_full(fd, bytes, at) ? Status() : local_error("writing " + name);
   };
 }
 

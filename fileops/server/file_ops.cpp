@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/frame.hpp"
+#include "fileops/path/fd.hpp"
 #include "fileops/path/path_check.hpp"
 
 namespace fourinone::fileops {
@@ -74,16 +75,7 @@ proto::Entry entry_of(const std::string& name, const struct stat& st) {
 }
 
 Status pwrite_all(int fd, std::string_view data, std::uint64_t offset, const std::string& display) {
-  while (!data.empty()) {
-    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_status(errno, "writing " + display);
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return {};
+  return pwrite_full(fd, data, offset) ? Status() : errno_status(errno, "writing " + display);
 }
 
 Status make_folders(const RootFs& fs, const std::string& rel) {
@@ -320,15 +312,10 @@ std::string FileOps::read(const proto::Request& r) {
   core::encode_into(frame, std::uint64_t{0});
   std::size_t data_at = frame.size();
   frame.resize(data_at + static_cast<std::size_t>(want));
-  std::uint64_t got = 0;
-  while (got < want) {
-    ssize_t n = ::pread(fd->get(), frame.data() + data_at + got, static_cast<std::size_t>(want - got),
-                        static_cast<off_t>(r.offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return error_frame(errno_status(errno, "reading " + fs->display(rel)));
-    if (n == 0) break;  // the file shrank meanwhile: give what there is
-    got += static_cast<std::uint64_t>(n);
-  }
+  // A file that shrank meanwhile gives what there is.
+  const ssize_t read = pread_full(fd->get(), frame.data() + data_at, static_cast<std::size_t>(want), r.offset);
+  if (read < 0) return error_frame(errno_status(errno, "reading " + fs->display(rel)));
+  const auto got = static_cast<std::uint64_t>(read);
   frame.resize(data_at + static_cast<std::size_t>(got));
   std::uint64_t le = core::to_little_endian(got);
   std::memcpy(frame.data() + length_at, &le, sizeof(le));

@@ -15,6 +15,7 @@
 #include "core/frame.hpp"
 #include "fileops/client/blocks.hpp"
 #include "fileops/client/connection.hpp"
+#include "fileops/path/fd.hpp"
 #include "fileops/server/registration.hpp"
 #include "fourinone/fileops.hpp"
 
@@ -198,13 +199,10 @@ std::string FttpServer::copy(const proto::Request& r) {
         q.offset = i * chunk;
         auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, size - q.offset));
         std::string frame = FttpConnection::frame_with_room(q, n);
-        char* out = frame.data() + frame.size() - n;
-        for (std::size_t done = 0; done < n;) {
-          ssize_t k = ::pread(source, out + done, n - done, static_cast<off_t>(q.offset + done));
-          if (k < 0 && errno == EINTR) continue;
-          if (k < 0) return errno_status(errno, "reading " + display);
-          if (k == 0) return Status(Errc::internal, "copying " + display + ": the file shrank during the copy");
-          done += static_cast<std::size_t>(k);
+        const ssize_t got = pread_full(source, frame.data() + frame.size() - n, n, q.offset);
+        if (got < 0) return errno_status(errno, "reading " + display);
+        if (static_cast<std::size_t>(got) < n) {
+          return Status(Errc::internal, "copying " + display + ": the file shrank during the copy");
         }
         return frame;
       },
