@@ -5,6 +5,7 @@
 // 1. writes: updates of B-byte values over K keys with N requests in flight, for S seconds
 // 2. reads:  gets of the same keys, N in flight, for S seconds
 // 3. single-client write latency: one update at a time (p50/p99)
+//    single-client read latency: one (linearizable) get at a time (p50/p99)
 // 4. watch latency: time from an update's send to its watch event in another connection
 // Figures only; nothing here asserts a timing.
 #include <fourinone/park.hpp>
@@ -161,6 +162,18 @@ int main(int argc, char** argv) {
     }
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
     print_row("write latency (1 in flight)", LoadResult{o.latency_ops / secs, percentile(lat, 0.5), percentile(lat, 0.99), 0});
+  }
+  {
+    std::vector<double> lat;
+    auto start = Clock::now();
+    for (int i = 0; i < o.latency_ops; ++i) {
+      auto sent = Clock::now();
+      auto r = park.get("bench", key(i % o.keys));
+      if (!r.ok()) return std::cerr << r.status().to_string() << "\n", 1;
+      lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+    }
+    double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    print_row("read latency (1 in flight)", LoadResult{o.latency_ops / secs, percentile(lat, 0.5), percentile(lat, 0.99), 0});
   }
 
   // 4. watch latency: a second connection watches; this one writes one change at a time.

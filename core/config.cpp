@@ -357,6 +357,7 @@ class ConfigReader {
          }},
         {"USERS", [&](const XmlElement& e) { return read_users(e.text); }},
         {"ALWAYSTRYLEADER", boolean(&park.always_try_leader)},
+        {"LEASEREADS", boolean(&park.lease_reads)},
         {"STARTWEBAPP", boolean(nullptr)},  // accepted for the original's files; no web admin yet
     };
     if (Status s = read_elements(row, "PARK", handlers); !s.ok()) return s;

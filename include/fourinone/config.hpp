@@ -72,6 +72,7 @@ struct ParkConfig {
   std::uint64_t snapshot_entries = 100'000;       // SNAPSHOTENTRIES: log entries between snapshots
   std::vector<UserEntry> users;                   // USERS: empty = no login required
   bool always_try_leader = false;                 // ALWAYSTRYLEADER (clients)
+  bool lease_reads = true;                        // LEASEREADS: the leader serves reads on its lease
 };
 
 // Row LOG.

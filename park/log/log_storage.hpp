@@ -67,6 +67,11 @@ class LogStorage {
   // Stores the snapshot and drops every entry with index <= snapshot.index. Durable on return.
   virtual Status save_snapshot(const Snapshot& snapshot) = 0;
   virtual std::optional<Snapshot> snapshot() const = 0;
+
+  // The entries after the snapshot as opening the storage read them, handed over once (then
+  // empty), so a restarting server reads its log once rather than again through read(). A
+  // storage that keeps none returns an empty vector; the caller then uses read().
+  virtual std::vector<LogEntry> take_opened_entries() { return {}; }
 };
 
 struct LmdbOptions {

@@ -27,6 +27,7 @@
 #include <exception>
 #include <filesystem>
 #include <regex>
+#include <utility>
 
 #include "park/log/log_rules.hpp"
 #include "park/log/log_storage.hpp"
@@ -124,6 +125,7 @@ class WalLog final : public LogStorage {
   HardState hard_state() const override { return hard_state_; }
   Status save_snapshot(const Snapshot& snapshot) override;
   std::optional<Snapshot> snapshot() const override;
+  std::vector<LogEntry> take_opened_entries() override { return std::exchange(opened_, {}); }
 
  private:
   Status create_first_chain();
@@ -158,6 +160,7 @@ class WalLog final : public LogStorage {
   std::uint64_t write_at_ = 0;            // where the next record goes in chain_.back()
   bool needs_header_ = false;             // chain_.back() is blank: the next write starts with its header
   std::deque<EntryLocation> entries_;     // entries_[i] is index first_ + i
+  std::vector<LogEntry> opened_;          // what replay() read, until take_opened_entries()
   std::uint64_t first_ = 1;               // snapshot index + 1
   std::uint64_t snapshot_term_ = 0;
   bool has_snapshot_ = false;
@@ -303,6 +306,8 @@ Status WalLog::replay(Segment& segment, bool first_of_chain, bool last) {
         }
         entries_.resize(index - first_);  // a later record for an index replaces the suffix from there
         entries_.push_back(EntryLocation{record->b, segment.seq, at + kRecordHeaderSize, rh.body_size});
+        opened_.resize(index - first_);
+        opened_.push_back(LogEntry{index, record->b, std::string(record->data)});
         break;
       }
     }

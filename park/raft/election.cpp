@@ -31,6 +31,9 @@ void Raft::Impl::reset(std::uint64_t new_term) {
   // out and retries elsewhere (see read_index in raft.hpp).
   pending_reads.clear();
   reads_awaiting_commit.clear();
+  rounds_sent.clear();
+  lease_until = 0;
+  lease_forfeited = false;
 }
 
 void Raft::Impl::become_follower(std::uint64_t new_term, NodeId new_leader) {

@@ -29,6 +29,9 @@ void validate(const Config& c) {
   if (c.election_ticks <= c.heartbeat_ticks) {
     config_fatal(c, "election_ticks must be greater than heartbeat_ticks");
   }
+  if (c.lease_reads && c.election_ticks - kLeaseMarginTicks <= c.heartbeat_ticks) {
+    config_fatal(c, "lease_reads needs election_ticks - 3 > heartbeat_ticks (a lease outlives a heartbeat)");
+  }
   if (c.max_entries_per_message == 0) config_fatal(c, "max_entries_per_message must be >= 1");
   if (c.max_inflight == 0) config_fatal(c, "max_inflight must be >= 1");
 }
@@ -100,11 +103,21 @@ void Raft::Impl::send(Message m) { msgs.push_back(std::move(m)); }
 void Raft::Impl::send_after_persist(Message m) { msgs_after_persist.push_back(std::move(m)); }
 
 void Raft::Impl::tick() {
+  ++ticks;
   if (role == Role::leader) {
     tick_heartbeat();
   } else {
     tick_election();
   }
+}
+
+bool Raft::Impl::in_vote_lease() const {
+  if (!cfg.check_quorum) return false;
+  if (lead != 0 && election_elapsed < cfg.election_ticks) return true;
+  // With lease reads, a server that has just (re)started may have acknowledged a leader's
+  // heartbeat a moment before it went down, and forgot it: that leader may be serving reads
+  // on a lease our acknowledgement helped to grant. Ignore votes for one election timeout.
+  return cfg.lease_reads && ticks < static_cast<std::uint64_t>(cfg.election_ticks);
 }
 
 void Raft::Impl::step(const Message& m) {
@@ -119,9 +132,7 @@ void Raft::Impl::step(const Message& m) {
       // update, no answer) keeps it from deposing a working leader. With check-quorum the
       // leader steps down if it loses its majority, so a real failure is still detected. A
       // transfer (timeout_now, thesis §3.10) was asked for by the leader itself: let it through.
-      const bool in_lease =
-          cfg.check_quorum && lead != 0 && election_elapsed < cfg.election_ticks;
-      if (!m.transfer && in_lease) return;
+      if (!m.transfer && in_vote_lease()) return;
     }
     if (m.type == MessageType::pre_vote) {
       // Pre-vote (thesis §9.6) changes nothing: the candidate has not raised its term yet, and

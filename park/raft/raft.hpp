@@ -154,6 +154,14 @@ struct Config {
   int heartbeat_ticks = 1;
   bool pre_vote = true;
   bool check_quorum = true;
+  // Lease reads (thesis §6.4.1): a leader that a majority acknowledged a heartbeat round sent
+  // at tick T answers read_index at once, without a round of its own, until tick
+  // T + election_ticks - kLeaseMarginTicks. Safe only with check_quorum (the followers' lease
+  // in step() is what stops them electing anyone else meanwhile) and when every server's
+  // ticks never run faster than real time and the leader's never slower (the driver catches
+  // up missed ticks before each read_index). Every server of a group must agree on it: a
+  // server started with it ignores (pre-)votes for its first election_ticks ticks.
+  bool lease_reads = false;
   std::size_t max_entries_per_message = 4096;
   std::size_t max_bytes_per_message = 1u << 20;  // soft: one entry always fits
   std::size_t max_inflight = 256;   // append messages in flight per follower (pipelining)
@@ -198,7 +206,8 @@ class Raft {
   // is lost first, may be overwritten: the driver learns which by comparing the term of the
   // committed entry at that index with the term it was proposed in.
   ProposeResult propose(std::vector<std::string> data);
-  // Linearizable read: a ReadState with this context appears once it is safe; on a follower
+  // Linearizable read: a ReadState with this context appears once it is safe (at once while
+  // the leader holds a lease, Config::lease_reads); on a follower
   // or a leader that loses leadership, never (the driver times out and retries elsewhere).
   // Returns false when this server is not the leader.
   bool read_index(std::uint64_t context);

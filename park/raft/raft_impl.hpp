@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,15 @@ struct PendingRead {
   std::uint64_t index = 0;  // the commit index when the read was accepted
   std::uint64_t round = 0;  // the heartbeat round that must be confirmed by a majority
 };
+
+// A heartbeat round and the tick it was sent at (for the lease, read_index.cpp).
+struct RoundSent {
+  std::uint64_t round = 0;
+  std::uint64_t tick = 0;
+};
+
+// Ticks of a lease's length given up against scheduling and clock-rate error (read_index.cpp).
+inline constexpr int kLeaseMarginTicks = 3;
 
 struct Raft::Impl {
   Impl(const Config& config, Restore restore);
@@ -80,6 +90,9 @@ struct Raft::Impl {
   void start_reads(const std::vector<std::uint64_t>& contexts);
   void advance_reads();
   bool committed_in_term() const;
+  bool lease_valid() const;
+  void note_round_confirmed(std::uint64_t confirmed);
+  bool in_vote_lease() const;
 
   // --- ready.cpp ---
   bool has_ready() const;
@@ -114,6 +127,7 @@ struct Raft::Impl {
   int election_elapsed = 0;   // ticks; leader: since the last check-quorum round
   int heartbeat_elapsed = 0;  // ticks; leader only
   int randomized_timeout = 0;
+  std::uint64_t ticks = 0;    // every tick() since this instance started (the lease's clock)
   std::mt19937_64 rng;
 
   // Candidate / pre-candidate: answers so far (true = granted).
@@ -126,6 +140,9 @@ struct Raft::Impl {
   std::uint64_t read_round = 0;         // last heartbeat round started for reads
   std::vector<PendingRead> pending_reads;     // accepted, awaiting a majority for their round
   std::vector<std::uint64_t> reads_awaiting_commit;  // before our first commit in this term
+  std::deque<RoundSent> rounds_sent;    // heartbeat rounds not yet confirmed by a majority
+  std::uint64_t lease_until = 0;        // lease reads allowed while ticks < this
+  bool lease_forfeited = false;         // sent timeout_now in this term: no lease any more
 
   // Output, drained by ready().
   HardState prev_hard_state;

@@ -10,6 +10,11 @@
 //    answer our round. So the read index was still the newest commit index when the read
 //    arrived.
 // 4. The driver serves the read once its state machine has applied the read index.
+// With Config::lease_reads, step 3 is skipped while the leader holds a lease (below): the
+// answers to its periodic heartbeats already prove what a round of its own would.
+#include <algorithm>
+#include <optional>
+
 #include "park/raft/quorum.hpp"
 #include "park/raft/raft_impl.hpp"
 
@@ -21,6 +26,10 @@ bool Raft::Impl::read_index(std::uint64_t context) {
   if (role != Role::leader) return false;
   if (!committed_in_term()) {
     reads_awaiting_commit.push_back(context);
+    return true;
+  }
+  if (lease_valid()) {
+    read_states.push_back(ReadState{log.committed(), context});
     return true;
   }
   start_reads({context});
@@ -35,20 +44,46 @@ void Raft::Impl::start_reads(const std::vector<std::uint64_t>& contexts) {
     for (std::uint64_t c : contexts) read_states.push_back(ReadState{index, c});
     return;
   }
-  // One new round for every read accepted now; the round number only grows, so an answer to
-  // a heartbeat sent before this point can never confirm it.
-  ++read_round;
-  for (std::uint64_t c : contexts) pending_reads.push_back(PendingRead{c, index, read_round});
+  // A new round for every read accepted now; the round number only grows, so an answer to a
+  // heartbeat sent before this point can never confirm it.
   bcast_heartbeat();
+  for (std::uint64_t c : contexts) pending_reads.push_back(PendingRead{c, index, read_round});
+}
+
+// The lease (thesis §6.4.1). A majority answered a heartbeat we sent at tick T. Each of those
+// followers reset its election clock when the heartbeat arrived (after T) and ignores votes
+// until that clock reaches election_ticks (step(); a restarted one for its first
+// election_ticks ticks); our own vote goes to nobody while we lead. A follower's first tick
+// may come at once, so no other leader exists before (election_ticks - 1) tick periods after
+// T in real time. Our clock reads D at a read_index at most one period before D + 1 (the
+// driver catches up missed ticks first), so a read decided at D < T + election_ticks - 1 is
+// served by the only leader there is, whose commit index covers every write acknowledged
+// before it. kLeaseMarginTicks keeps two more ticks against clock-rate error and late timers.
+// A transfer's timeout_now overrides the followers' lease: no lease for the rest of the term
+// once one is sent.
+bool Raft::Impl::lease_valid() const {
+  return cfg.lease_reads && cfg.check_quorum && role == Role::leader && !lease_forfeited && transferee == 0 &&
+         ticks < lease_until;
+}
+
+void Raft::Impl::note_round_confirmed(std::uint64_t confirmed) {
+  std::optional<std::uint64_t> sent_at;
+  while (!rounds_sent.empty() && rounds_sent.front().round <= confirmed) {
+    sent_at = rounds_sent.front().tick;
+    rounds_sent.pop_front();
+  }
+  if (!sent_at) return;
+  const std::uint64_t until = *sent_at + static_cast<std::uint64_t>(cfg.election_ticks - kLeaseMarginTicks);
+  lease_until = std::max(lease_until, until);
 }
 
 void Raft::Impl::advance_reads() {
-  if (pending_reads.empty()) return;
   std::vector<std::uint64_t> acks;
   acks.reserve(peers.size() + 1);
   acks.push_back(read_round);  // we confirm our own leadership for every round
   for (const auto& [server, pr] : progress) acks.push_back(pr.read_ack);
   const std::uint64_t confirmed = quorum_value(std::move(acks));
+  note_round_confirmed(confirmed);
   std::size_t done = 0;
   // Rounds are in increasing order in pending_reads.
   while (done < pending_reads.size() && pending_reads[done].round <= confirmed) {

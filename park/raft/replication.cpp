@@ -123,10 +123,21 @@ void Raft::Impl::send_heartbeat(NodeId to, const Progress& pr) {
 }
 
 void Raft::Impl::bcast_heartbeat() {
+  // Every broadcast is a new round, so a majority's answers date the leader's lease
+  // (read_index.cpp); a read waiting for round R is confirmed by any later round as well.
+  ++read_round;
+  rounds_sent.push_back(RoundSent{read_round, ticks});
+  // Rounds older than a lease can grant nothing any more; bound the queue while peers are down.
+  while (rounds_sent.front().tick + static_cast<std::uint64_t>(cfg.election_ticks) < ticks) rounds_sent.pop_front();
   for (NodeId p : peers) send_heartbeat(p, progress.at(p));
 }
 
-void Raft::Impl::send_timeout_now(NodeId to) { send(make(MessageType::timeout_now, to)); }
+void Raft::Impl::send_timeout_now(NodeId to) {
+  // The target campaigns at once, and the voters let its transfer request through their
+  // lease (step()): from now on in this term our lease proves nothing.
+  lease_forfeited = true;
+  send(make(MessageType::timeout_now, to));
+}
 
 void Raft::Impl::handle_append(const Message& m) {
   if (!well_formed_append(m)) return;

@@ -2,46 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <filesystem>
 
-#include "core/wire_archive.hpp"
 #include "park/server/data_dir_lock.hpp"
 #include "park/server/park_service.hpp"
-#include "park/store/serialize.hpp"
+#include "park/server/recovery.hpp"
 
 namespace fourinone::park {
-namespace {
 
-// Rebuilds the store from the snapshot and the log after it. Returns the last applied index.
-Result<std::uint64_t> recover(LogStorage& log, Store& store, const StoreLimits& limits) {
-  std::uint64_t applied = 0;
-  if (auto snap = log.snapshot()) {
-    auto loaded = Store::load(snap->data, limits);
-    if (!loaded.ok()) return Status(Errc::internal, "snapshot at index " + std::to_string(snap->index) +
-                                                        " is corrupt: " + loaded.status().message());
-    store = std::move(loaded).value();
-    applied = snap->index;
-  }
-  // Only committed entries may be applied; the rest wait for the group's verdict (Raft
-  // replays them once the leader confirms the commit index).
-  std::uint64_t last = std::min(log.last_index(), log.hard_state().commit);
-  while (applied < last) {
-    auto entries = log.read(applied + 1, last + 1, 64u << 20);
-    if (!entries.ok()) return Status(Errc::internal, "reading the log: " + entries.status().message());
-    for (const auto& entry : entries.value()) {
-      applied = entry.index;
-      if (entry.data.empty()) continue;  // a leader's noop entry (see replicated_log.cpp)
-      Command command;
-      if (Status s = core::decode(entry.data, command, "log entry"); !s.ok()) {
-        return Status(Errc::internal, "log entry " + std::to_string(entry.index) + " is corrupt: " + s.message());
-      }
-      store.apply(command);
-    }
-  }
-  return applied;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<ParkServer>> ParkServer::start(const ParkServerOptions& options) {
   auto mq = load_mq_settings(options.config);
@@ -62,14 +31,16 @@ Result<std::unique_ptr<ParkServer>> ParkServer::start(const ParkServerOptions& o
   auto log = open_server_log(dir, options.sync);
   if (!log.ok()) return log.status();
   StoreLimits limits{options.config.park.max_name, options.config.park.max_value};
-  Store store(limits);
-  auto applied = recover(*log.value(), store, limits);
-  if (!applied.ok()) return applied.status();
-  spdlog::info("recovered {} from {}: log index {}, revision {}", options.self.to_string(), dir, applied.value(),
-               store.revision());
+  const auto started = std::chrono::steady_clock::now();
+  auto recovered = recover(*log.value(), limits);
+  if (!recovered.ok()) return recovered.status();
+  spdlog::info("recovered {} from {} in {} ms: log index {}, revision {}, {} entries after the snapshot",
+               options.self.to_string(), dir,
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+               recovered->restore.applied, recovered->store.revision(), recovered->restore.entries.size());
 
-  auto service = std::make_unique<ParkService>(options, std::move(mq).value(), std::move(store), applied.value(), std::move(log).value(),
-                                               std::move(lock).value());
+  auto service = std::make_unique<ParkService>(options, std::move(mq).value(), std::move(recovered).value(),
+                                               std::move(log).value(), std::move(lock).value());
   if (Status s = service->listen(); !s.ok()) return s;
   return std::unique_ptr<ParkServer>(std::move(service));
 }

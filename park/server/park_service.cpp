@@ -24,18 +24,18 @@ bool writes_data(const Op& op) {
 
 }  // namespace
 
-ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_settings, Store store,
-                         std::uint64_t applied_index, std::unique_ptr<LogStorage> log, DataDirLock dir_lock)
+ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_settings, Recovered recovered,
+                         std::unique_ptr<LogStorage> log, DataDirLock dir_lock)
     : dir_lock_(std::move(dir_lock)),
       options_(options),
       signals_(io_),
-      store_(std::move(store)),
+      store_(std::move(recovered.store)),
       rpc_(io_, *this,
            core::RpcServerOptions{options.self.to_string(),
                                   static_cast<std::uint32_t>(options.config.park.max_value + (1u << 20)),
                                   options.config.park.users, std::chrono::milliseconds(5000)}),
       hub_(io_, store_, kHistoryBytes),
-      log_(io_, std::move(log), applied_index, log_options(),
+      log_(io_, std::move(log), std::move(recovered.restore), log_options(),
            ReplicatedLog::Callbacks{[this](const Command& c) { return apply(c); }, [this] { return store_.save(); },
                                     [this](const std::string& data) { return load_snapshot(data); },
                                     [this](raft::Role role, raft::NodeId, std::uint64_t) { on_role_changed(role); }}),
@@ -53,6 +53,7 @@ ReplicatedLog::Options ParkService::log_options() const {
   o.servers = servers;
   o.self = static_cast<raft::NodeId>(std::find(servers.begin(), servers.end(), options_.self) - servers.begin()) + 1;
   o.snapshot_every = options_.config.park.snapshot_entries;
+  o.lease_reads = options_.config.park.lease_reads;
   for (std::size_t i = 0; i < servers.size(); ++i) {
     auto route = options_.peer_routes.find(servers[i]);
     if (route != options_.peer_routes.end()) o.routes[i + 1] = route->second;

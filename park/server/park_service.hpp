@@ -16,6 +16,7 @@
 #include "park/server/data_dir_lock.hpp"
 #include "park/server/replicated_log.hpp"
 #include "park/server/park_server.hpp"
+#include "park/server/recovery.hpp"
 #include "park/server/watch_hub.hpp"
 #include "park/session/session_tracker.hpp"
 #include "park/store/store.hpp"
@@ -24,7 +25,8 @@ namespace fourinone::park {
 
 class ParkService final : public ParkServer, public core::RpcHandler {
  public:
-  ParkService(const ParkServerOptions& options, MqSettings mq_settings, Store store, std::uint64_t applied_index,
+  // `recovered` is what park/server/recovery.hpp rebuilt from `log`.
+  ParkService(const ParkServerOptions& options, MqSettings mq_settings, Recovered recovered,
               std::unique_ptr<LogStorage> log, DataDirLock dir_lock);
   ~ParkService() override;
 

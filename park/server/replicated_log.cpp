@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/wire_archive.hpp"
+#include "park/server/recovery.hpp"
 #include "park/store/serialize.hpp"
 
 namespace fourinone::park {
@@ -16,38 +17,6 @@ namespace {
 // nothing, so the two cannot be confused.
 LogEntry to_log_entry(const raft::Entry& e) {
   return LogEntry{e.index, e.term, e.type == raft::EntryType::noop ? std::string() : e.data};
-}
-
-raft::Entry to_raft_entry(LogEntry e) {
-  raft::Entry out;
-  out.index = e.index;
-  out.term = e.term;
-  out.type = e.data.empty() ? raft::EntryType::noop : raft::EntryType::normal;
-  out.data = std::move(e.data);
-  return out;
-}
-
-// Everything the core needs to resume: hard state, snapshot and the entries after it.
-raft::Restore read_restore(const LogStorage& log, std::uint64_t applied) {
-  raft::Restore restore;
-  HardState hs = log.hard_state();
-  // Entries up to `applied` are in the store, so they were committed.
-  restore.hard_state = raft::HardState{hs.term, hs.vote, std::max(hs.commit, applied)};
-  if (auto snap = log.snapshot()) {
-    restore.snapshot = raft::Snapshot{snap->index, snap->term, std::make_shared<const std::string>(snap->data)};
-  }
-  std::uint64_t next = log.first_index();
-  while (next <= log.last_index()) {
-    auto batch = log.read(next, log.last_index() + 1, 64u << 20);
-    if (!batch.ok()) {
-      spdlog::critical("reading the log at index {}: {}", next, batch.status().to_string());
-      std::abort();  // recovery read the same entries a moment ago; storage is failing
-    }
-    for (auto& e : batch.value()) restore.entries.push_back(to_raft_entry(std::move(e)));
-    next = restore.entries.back().index + 1;
-  }
-  restore.applied = applied;
-  return restore;
 }
 
 std::map<raft::NodeId, ServerAddress> peers_of(const ReplicatedLog::Options& o) {
@@ -62,7 +31,7 @@ std::map<raft::NodeId, ServerAddress> peers_of(const ReplicatedLog::Options& o) 
 
 }  // namespace
 
-ReplicatedLog::ReplicatedLog(asio::io_context& io, std::unique_ptr<LogStorage> log, std::uint64_t applied,
+ReplicatedLog::ReplicatedLog(asio::io_context& io, std::unique_ptr<LogStorage> log, raft::Restore restore,
                              Options options, Callbacks callbacks)
     : io_(io),
       log_(std::move(log)),
@@ -71,18 +40,18 @@ ReplicatedLog::ReplicatedLog(asio::io_context& io, std::unique_ptr<LogStorage> l
       transport_(io, PeerTransport::Options{options_.self, peers_of(options_), options_.peer_client}),
       tick_timer_(io),
       storage_work_(storage_io_.get_executor()),
-      applied_(applied) {
+      applied_(restore.applied) {
   raft::Config config;
   config.id = options_.self;
   for (std::size_t i = 0; i < options_.servers.size(); ++i) config.servers.push_back(i + 1);
   config.election_ticks = options_.election_ticks;
   config.heartbeat_ticks = options_.heartbeat_ticks;
+  config.lease_reads = options_.lease_reads;
   config.seed = options_.seed ? options_.seed : std::random_device{}() ^ static_cast<std::uint64_t>(options_.self);
-  auto restore = read_restore(*log_, applied);
   snapshot_index_ = restore.snapshot ? restore.snapshot->index : 0;
-  if (restore.snapshot && restore.snapshot->index == applied) applied_term_ = restore.snapshot->term;
+  if (restore.snapshot && restore.snapshot->index == applied_) applied_term_ = restore.snapshot->term;
   for (const auto& e : restore.entries) {
-    if (e.index == applied) applied_term_ = e.term;
+    if (e.index == applied_) applied_term_ = e.term;
   }
   raft_ = std::make_unique<raft::Raft>(config, std::move(restore));
   last_role_ = raft_->role();
@@ -98,19 +67,37 @@ ReplicatedLog::~ReplicatedLog() {
 }
 
 void ReplicatedLog::start() {
+  last_tick_ = std::chrono::steady_clock::now();
   schedule_tick();
   schedule_ready();
 }
 
 void ReplicatedLog::schedule_tick() {
-  tick_timer_.expires_after(options_.tick);
+  tick_timer_.expires_at(last_tick_ + options_.tick);
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_ || failed()) return;
-    raft_->tick();
+    catch_up_ticks();
     note_role();
     schedule_ready();
     schedule_tick();
   });
+}
+
+// The lease (raft::Config::lease_reads) needs a leader's clock never to run slow: a timer that
+// fires late, or a busy io loop, must not make it believe less time has passed. So a leader
+// ticks once for every whole period since the last tick. A follower ticks at most once per
+// call: a clock that runs slow there only postpones its elections, which is the safe side.
+void ReplicatedLog::catch_up_ticks() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < last_tick_ + options_.tick) return;
+  auto due = (now - last_tick_) / options_.tick;
+  if (!is_leader()) {
+    last_tick_ = now;
+    raft_->tick();
+    return;
+  }
+  last_tick_ += due * options_.tick;
+  for (; due > 0 && is_leader(); --due) raft_->tick();
 }
 
 // --- writes ----------------------------------------------------------------------------------
@@ -184,9 +171,12 @@ void ReplicatedLog::flush_reads() {
   std::uint64_t context = next_read_context_++;
   std::vector<ReadDone> waiters = std::move(queued_reads_);
   queued_reads_.clear();
+  catch_up_ticks();  // the lease is judged by an up-to-date clock
+  note_role();
   if (!raft_->read_index(context)) {
     Status why = not_leader_status();
     for (auto& w : waiters) w(why);
+    schedule_ready();  // what the ticks produced
     return;
   }
   reads_[context] = PendingRead{0, std::move(waiters)};

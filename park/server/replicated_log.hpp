@@ -56,6 +56,7 @@ class ReplicatedLog {
     std::chrono::milliseconds tick{50};
     int election_ticks = 6;                    // 300-600 ms without a leader starts an election
     int heartbeat_ticks = 1;
+    bool lease_reads = true;                   // raft::Config::lease_reads
     std::uint64_t snapshot_every = 100'000;    // applied entries between snapshots
     std::size_t max_batch = 4096;              // proposals per core batch
     core::RpcClientOptions peer_client;        // login and frame limit for links to peers
@@ -69,8 +70,9 @@ class ReplicatedLog {
     RoleChanged role_changed;
   };
 
-  // `applied` is the last index already in the state machine (after recovery).
-  ReplicatedLog(boost::asio::io_context& io, std::unique_ptr<LogStorage> log, std::uint64_t applied, Options options,
+  // `restore` is what recovery read from `log` (park/server/recovery.hpp); restore.applied is
+  // the last index already in the state machine.
+  ReplicatedLog(boost::asio::io_context& io, std::unique_ptr<LogStorage> log, raft::Restore restore, Options options,
                 Callbacks callbacks);
   ~ReplicatedLog();
 
@@ -113,6 +115,7 @@ class ReplicatedLog {
   };
 
   void schedule_tick();
+  void catch_up_ticks();
   void flush_proposals();
   void flush_reads();
   struct InFlight {
@@ -140,6 +143,7 @@ class ReplicatedLog {
   std::unique_ptr<raft::Raft> raft_;
   PeerTransport transport_;
   boost::asio::steady_timer tick_timer_;
+  std::chrono::steady_clock::time_point last_tick_;  // when the core's clock last advanced
 
   boost::asio::io_context storage_io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> storage_work_;

@@ -253,6 +253,11 @@ void SafetyChecker::observe_read_request(NodeId server, std::uint64_t context) {
   }
 }
 
+bool SafetyChecker::answered(std::uint64_t context) const {
+  auto it = reads_.find(context);
+  return it != reads_.end() && it->second.answered;
+}
+
 void SafetyChecker::observe_read_state(NodeId server, const ReadState& rs) {
   auto it = reads_.find(rs.context);
   if (it == reads_.end()) failf("ReadState for unknown context " + std::to_string(rs.context));
@@ -316,6 +321,8 @@ Scenario Scenario::random(std::uint64_t seed, int servers) {
   s.read_rate = pick(0.1, 0.3);
   s.transfer_rate = pick(0.0, 0.0, 0.01);
   s.liveness_ticks = 30 * s.election_ticks;
+  // Drawn last, so the draws above (and the runs of older seeds) stay what they were.
+  s.lease_reads = s.check_quorum && s.election_ticks - kLeaseMarginTicksForSim > s.heartbeat_ticks && rng() % 2 == 0;
   return s;
 }
 
@@ -330,7 +337,8 @@ std::string Scenario::describe() const {
     << " max_partition_ticks=" << max_partition_ticks << " crash_rate=" << crash_rate
     << " stage_crash=" << stage_crash << " max_down_ticks=" << max_down_ticks << " slow_disk=" << slow_disk
     << " durable_sm=" << durable_state_machine << " compact_every=" << compact_every
-    << " propose_rate=" << propose_rate << " read_rate=" << read_rate << " transfer_rate=" << transfer_rate;
+    << " propose_rate=" << propose_rate << " read_rate=" << read_rate << " transfer_rate=" << transfer_rate
+    << " lease_reads=" << lease_reads;
   return o.str();
 }
 
@@ -351,6 +359,7 @@ void SimStats::add(const SimStats& o) {
   snapshots_installed += o.snapshots_installed;
   rejects += o.rejects;
   reads_served += o.reads_served;
+  reads_on_lease += o.reads_on_lease;
   transfers_done += o.transfers_done;
   redeliveries += o.redeliveries;
   max_liveness_ticks = std::max(max_liveness_ticks, o.max_liveness_ticks);
@@ -364,7 +373,7 @@ std::string SimStats::describe() const {
     << " dropped=" << messages_dropped << " crashes=" << crashes << " (before_persist=" << crashes_before_persist
     << " before_send=" << crashes_before_send << ") truncated_entries=" << truncations
     << " snapshots_taken=" << snapshots_taken << " snapshots_installed=" << snapshots_installed
-    << " rejects=" << rejects << " reads_served=" << reads_served << " transfers=" << transfers_done
+    << " rejects=" << rejects << " reads_served=" << reads_served << " reads_on_lease=" << reads_on_lease << " transfers=" << transfers_done
     << " redelivered=" << redeliveries << " max_liveness_ticks=" << max_liveness_ticks << " max_catchup_ticks=" << max_catchup_ticks;
   return o.str();
 }
@@ -612,6 +621,7 @@ class Cluster {
     c.heartbeat_ticks = s_.heartbeat_ticks;
     c.pre_vote = s_.pre_vote;
     c.check_quorum = s_.check_quorum;
+    c.lease_reads = s_.lease_reads;
     c.max_entries_per_message = s_.max_entries_per_message;
     c.max_bytes_per_message = s_.max_bytes_per_message;
     c.max_inflight = s_.max_inflight;
@@ -972,6 +982,8 @@ class Cluster {
         checker_.observe_read_request(sv->id, ctx);
         sv->raft->read_index(ctx);
         pull_ready(*sv);
+        // Answered in the same step, in a group: by the leader's lease, with no round.
+        if (s_.servers > 1 && checker_.answered(ctx)) ++stats_.reads_on_lease;
         check();
       }
     }

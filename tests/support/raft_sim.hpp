@@ -94,6 +94,7 @@ class SafetyChecker {
   // Linearizable reads: a ReadState's index covers every commit observed before the request.
   void observe_read_request(NodeId server, std::uint64_t context);
   void observe_read_state(NodeId server, const ReadState& rs);
+  bool answered(std::uint64_t context) const;
   // Durable vote-once: storage never goes back in term, nor changes its vote within a term.
   void observe_durable_hard_state(NodeId server, const HardState& before, const HardState& after) const;
 
@@ -132,6 +133,9 @@ class SafetyChecker {
   std::map<std::uint64_t, ReadRequest> reads_;
 };
 
+// Config::lease_reads needs election_ticks - 3 > heartbeat_ticks (park/raft/raft_impl.hpp).
+inline constexpr int kLeaseMarginTicksForSim = 3;
+
 // One simulated run's settings, all drawn from the seed.
 struct Scenario {
   std::uint64_t seed = 1;
@@ -143,6 +147,7 @@ struct Scenario {
   int heartbeat_ticks = 1;
   bool pre_vote = true;
   bool check_quorum = true;
+  bool lease_reads = false;  // the leader's reads checked against every commit, like ReadIndex ones
   std::size_t max_entries_per_message = 4096;
   std::size_t max_bytes_per_message = 1u << 20;
   std::size_t max_inflight = 256;
@@ -186,6 +191,7 @@ struct SimStats {
   std::uint64_t snapshots_installed = 0;
   std::uint64_t rejects = 0;           // append rejects delivered
   std::uint64_t reads_served = 0;
+  std::uint64_t reads_on_lease = 0;  // answered at once by a leader's lease
   std::uint64_t transfers_done = 0;
   std::uint64_t redeliveries = 0;      // committed entries re-applied after a restart
   std::uint64_t max_liveness_ticks = 0;  // healed -> probe committed and a read served

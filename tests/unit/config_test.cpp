@@ -80,6 +80,7 @@ TEST_CASE("the repository's config.xml loads without warnings and with the docum
   CHECK(c.park.max_name == 255);
   CHECK(c.park.users.empty());
   CHECK_FALSE(c.park.always_try_leader);
+  CHECK(c.park.lease_reads);  // on by default
   CHECK(c.log.level == "info");
   CHECK(c.log.file.empty());
   CHECK(c.file == std::string(FOURINONE_SOURCE_DIR) + "/config.xml");
@@ -144,6 +145,7 @@ TEST_CASE("every PARK element is read with its unit") {
 <MAXNAME>4096</MAXNAME>
 <USERS></USERS>
 <ALWAYSTRYLEADER>TRUE</ALWAYSTRYLEADER>
+<LEASEREADS>False</LEASEREADS>
 <STARTWEBAPP>false</STARTWEBAPP>)"));
   CHECK(c.warnings.empty());
   CHECK(c.park.data_dir == "/var/lib/fourinone");
@@ -159,6 +161,7 @@ TEST_CASE("every PARK element is read with its unit") {
   CHECK(c.park.max_name == 4096);
   CHECK(c.park.users.empty());
   CHECK(c.park.always_try_leader);
+  CHECK_FALSE(c.park.lease_reads);
   CHECK(c.rows.at("PARK").at("SERVICE") == "ParkService");
 }
 
@@ -210,6 +213,7 @@ TEST_CASE("each bad PARK value is refused with file, line, element and the text"
       {"MAXNAME", "0", "from 1 to 4096"},
       {"MAXNAME", "4097", "from 1 to 4096"},
       {"ALWAYSTRYLEADER", "yes", "true or false"},
+      {"LEASEREADS", "on", "true or false"},
       {"STARTWEBAPP", "1", "true or false"},
       {"DATADIR", "", "must name a folder"},
   };

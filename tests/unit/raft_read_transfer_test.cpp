@@ -206,3 +206,135 @@ TEST_CASE("raft transfer: a transfer that cannot finish is abandoned after an el
   CHECK_FALSE(g.at(2).transfer_leadership(1));  // only a leader transfers
   CHECK(g.at(1).transfer_leadership(1));        // to itself: nothing to do
 }
+
+namespace {
+
+Config lease_config(NodeId id, int servers) {
+  Config c = config(id, servers);
+  c.lease_reads = true;
+  return c;
+}
+
+// A leader of a group of three with its no-op committed (by server 2's answer).
+std::uint64_t lease_leader(Raft& r) {
+  make_leader(r, 2);
+  const std::uint64_t term = r.term();
+  drain(r);
+  Message ack = msg(MessageType::append_response, 2, 1, term);
+  ack.match_index = r.last_index();
+  r.step(ack);
+  REQUIRE(r.commit_index() == r.last_index());
+  drain(r);
+  return term;
+}
+
+}  // namespace
+
+TEST_CASE("raft lease reads: answered at once while a majority's answer to a recent round holds the lease") {
+  const int election = Config{}.election_ticks;
+  Raft r(lease_config(1, 3), Restore{});
+  const std::uint64_t term = lease_leader(r);
+
+  // No round answered yet in this term: the first read takes one.
+  CHECK(r.read_index(1));
+  Drained d = drain(r);
+  CHECK(d.reads.empty());
+  const std::uint64_t round = round_of(d.messages);
+  REQUIRE(round > 0);
+  r.step(heartbeat_answer(2, term, round));
+  d = drain(r);
+  REQUIRE(d.reads.size() == 1);
+
+  // That answer is a lease: reads are answered at once, with no heartbeat of their own.
+  CHECK(r.read_index(2));
+  d = drain(r);
+  REQUIRE(d.reads.size() == 1);
+  CHECK(d.reads[0].context == 2);
+  CHECK(d.reads[0].index == r.commit_index());
+  CHECK(round_of(d.messages) == 0);
+
+  // The lease runs election_ticks - 3 ticks from the round it came from; no more answers come.
+  for (int i = 0; i < election - 3 - 1; ++i) {
+    r.tick();
+    drain(r);
+  }
+  CHECK(r.read_index(3));
+  CHECK(drain(r).reads.size() == 1);
+  r.tick();
+  drain(r);
+  CHECK(r.read_index(4));
+  d = drain(r);
+  CHECK(d.reads.empty());  // out of lease: back to a round of its own
+  const std::uint64_t round4 = round_of(d.messages);
+  CHECK(round4 > round);
+  r.step(heartbeat_answer(3, term, round4));
+  d = drain(r);
+  REQUIRE(d.reads.size() == 1);
+  CHECK(d.reads[0].context == 4);
+}
+
+TEST_CASE("raft lease reads: off by default, and given up for the term once timeout_now is sent") {
+  SUBCASE("without lease_reads every read takes a round") {
+    Raft r(config(1, 3), Restore{});
+    const std::uint64_t term = lease_leader(r);
+    CHECK(r.read_index(1));
+    const std::uint64_t round = round_of(drain(r).messages);
+    r.step(heartbeat_answer(2, term, round));
+    REQUIRE(drain(r).reads.size() == 1);
+    CHECK(r.read_index(2));
+    CHECK(drain(r).reads.empty());
+  }
+  SUBCASE("a transfer forfeits the lease, even once abandoned") {
+    Raft r(lease_config(1, 3), Restore{});
+    const std::uint64_t term = lease_leader(r);
+    CHECK(r.read_index(1));
+    std::uint64_t round = round_of(drain(r).messages);
+    r.step(heartbeat_answer(2, term, round));
+    REQUIRE(drain(r).reads.size() == 1);
+
+    CHECK(r.transfer_leadership(2));  // server 2 is caught up: timeout_now goes at once
+    bool timeout_now_sent = false;
+    for (const Message& m : drain(r).messages) timeout_now_sent |= m.type == MessageType::timeout_now;
+    REQUIRE(timeout_now_sent);
+    CHECK(r.transfer_leadership(1));  // abandoned: we keep leading
+    REQUIRE(r.role() == Role::leader);
+
+    CHECK(r.read_index(2));
+    Drained d = drain(r);
+    CHECK(d.reads.empty());  // server 2 may be campaigning past its lease: a round is needed
+    round = round_of(d.messages);
+    r.step(heartbeat_answer(3, term, round));
+    REQUIRE(drain(r).reads.size() == 1);
+    CHECK(r.read_index(3));
+    CHECK(drain(r).reads.empty());  // and still no lease for the rest of this term
+  }
+}
+
+TEST_CASE("raft lease reads: a (re)started server ignores votes for its first election timeout") {
+  const int election = Config{}.election_ticks;
+  Message vote = msg(MessageType::vote, 3, 2, 5);
+  SUBCASE("with lease reads") {
+    Raft f(lease_config(2, 3), Restore{});
+    f.step(vote);
+    CHECK(f.term() == 0);  // ignored: no term change, no answer
+    CHECK(drain(f).messages.empty());
+    for (int i = 0; i < election; ++i) {
+      f.tick();
+      drain(f);
+    }
+    f.step(vote);
+    CHECK(f.term() == 5);
+    Drained d = drain(f);
+    REQUIRE(d.messages.size() == 1);
+    CHECK(d.messages[0].type == MessageType::vote_response);
+    CHECK_FALSE(d.messages[0].reject);
+  }
+  SUBCASE("without") {
+    Raft f(config(2, 3), Restore{});
+    f.step(vote);
+    CHECK(f.term() == 5);
+    Drained d = drain(f);
+    REQUIRE(d.messages.size() == 1);
+    CHECK_FALSE(d.messages[0].reject);
+  }
+}

@@ -55,6 +55,7 @@ void check_coverage(const SimStats& s) {
   CHECK(s.snapshots_installed > 0);
   CHECK(s.rejects > 0);
   CHECK(s.reads_served > s.runs);
+  CHECK(s.reads_on_lease > s.runs / 10);
   CHECK(s.transfers_done > 0);
   CHECK(s.redeliveries > 0);
 }
