@@ -7,12 +7,13 @@
 # every run, the server's own "recovered ... in N ms" line and the medians.
 #
 #   bash bench/startup.sh [RUNS] [MIB]
-#   BIN=/path/to/another/fourinone bash bench/startup.sh   # the same log, another build
+#   OTHER=/path/to/another/fourinone bash bench/startup.sh   # also that build, same log, runs alternating
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
 mib="${2:-1024}"
-bin=${BIN:-$(pwd)/build/fourinone}
+bin=$(pwd)/build/fourinone
+other=${OTHER:-}
 [ -x "$bin" ] && [ -x build/bench/startup_bench ] || { echo "build first: bash .ci/build" >&2; exit 1; }
 source bench/lib.sh
 
@@ -41,33 +42,38 @@ park_pid=$!
 wait_for_leader "$bin" "$work/config.xml"
 build/bench/startup_bench fill --config "$work/config.xml" --mib "$mib"
 kill_park
-echo "log: $(du -sh "$work/data" | cut -f1) in $work/data; server: $bin; $(nproc) cores; $runs runs"
+echo "log: $(du -sh "$work/data" | cut -f1) in $work/data; $(nproc) cores; $runs runs"
 
-# start_once LABEL: one start-up, timed by startup_bench wait started alongside.
+# start_once BIN CACHE: one start-up of BIN, timed by startup_bench wait started alongside.
 start_once() {
-  "$bin" park --config "$work/config.xml" >"$work/park.log" 2>&1 &
+  local server=$1 cache=$2 took
+  if [ "$cache" = cold ]; then
+    sync
+    echo 3 >/proc/sys/vm/drop_caches
+  fi
+  "$server" park --config "$work/config.xml" >"$work/park.log" 2>&1 &
   park_pid=$!
-  local took
   took=$(build/bench/startup_bench wait --config "$work/config.xml" | awk '/^startup_ms:/ {print $2}')
-  echo "$1 startup_ms: $took  ($(grep -o 'recovered .* in [0-9]* ms' "$work/park.log" | sed 's/ from [^ ]*//'))"
-  echo "$1 $took" >>"$work/figures"
+  echo "$server $cache startup_ms: $took  ($(grep -o 'recovered .* in [0-9]* ms' "$work/park.log" | sed 's/ from [^ ]*//'))"
+  echo "$server $cache $took" >>"$work/figures"
   kill_park
 }
 
+caches=warm
+[ -w /proc/sys/vm/drop_caches ] && caches="warm cold"
 for r in $(seq 1 "$runs"); do
-  start_once warm
-  if [ -w /proc/sys/vm/drop_caches ]; then
-    sync
-    echo 3 >/proc/sys/vm/drop_caches
-    start_once cold
-  fi
+  for cache in $caches; do
+    for server in "$bin" $other; do start_once "$server" "$cache"; done
+  done
 done
 echo "-- median of $runs runs"
-for kind in warm cold; do
-  awk -v k="$kind" '$1 == k { v[++n] = $2 }
-    END {
-      if (n == 0) exit
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-      printf "start-up with a %s page cache: %.0f ms\n", k, v[int((n + 1) / 2)]
-    }' "$work/figures"
+for server in "$bin" $other; do
+  for cache in $caches; do
+    awk -v s="$server" -v k="$cache" '$1 == s && $2 == k { v[++n] = $3 }
+      END {
+        if (n == 0) exit
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+        printf "%s, %s page cache: start-up %.0f ms\n", s, k, v[int((n + 1) / 2)]
+      }' "$work/figures"
+  done
 done

@@ -56,7 +56,7 @@ int fill(fourinone::Park& park, std::uint64_t mib, std::size_t value_size) {
       });
       lock.lock();
     }
-    cv.wait(lock, [&] { return inflight < 16 || done >= total; });
+    cv.wait(lock, [&] { return (sent < total && inflight < 16) || done >= total; });
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::cout << "startup_bench: wrote " << done << " values of " << value_size << " bytes (" << mib << " MiB) in "

@@ -1,5 +1,7 @@
-// Table-driven CRC-32C, eight bytes a step ("slicing by 8"): fast enough that checksumming is
-// small next to the write it guards, with no dependence on CPU instructions.
+// CRC-32C. On x86-64 CPUs with SSE4.2 (nearly all), the crc32 instruction, eight bytes a step:
+// about 5x the tables' speed, which matters when a restart checks a whole log (a third of a
+// 1 GiB log's start-up went to the tables). Elsewhere table-driven, eight bytes a step
+// ("slicing by 8"), with no dependence on CPU instructions. Chosen once, at first use.
 #include "park/log/crc32c.hpp"
 
 #include <array>
@@ -33,7 +35,7 @@ static_assert(std::endian::native == std::endian::little, "crc32c.cpp assumes a 
 
 }  // namespace
 
-std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
+std::uint32_t crc32c_tables(std::string_view data, std::uint32_t crc) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t n = data.size();
   crc = ~crc;
@@ -50,6 +52,40 @@ std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
   }
   while (n-- > 0) crc = (crc >> 8) ^ kTables[0][(crc ^ *p++) & 0xff];
   return ~crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+namespace {
+
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::string_view data, std::uint32_t crc) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t n = data.size();
+  std::uint64_t c = ~crc;
+  while (n >= 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, 8);
+    c = __builtin_ia32_crc32di(c, word);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  while (n-- > 0) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return ~c32;
+}
+
+}  // namespace
+
+Crc32cFunction crc32c_hardware() { return __builtin_cpu_supports("sse4.2") ? &crc32c_sse42 : nullptr; }
+#else
+Crc32cFunction crc32c_hardware() { return nullptr; }
+#endif
+
+std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
+  static const Crc32cFunction chosen = [] {
+    Crc32cFunction hw = crc32c_hardware();
+    return hw ? hw : &crc32c_tables;
+  }();
+  return chosen(data, crc);
 }
 
 }  // namespace fourinone::park

@@ -28,13 +28,13 @@ Result<std::unique_ptr<ParkServer>> ParkServer::start(const ParkServerOptions& o
 
   auto lock = DataDirLock::acquire(dir);
   if (!lock.ok()) return lock.status();
+  const auto started = std::chrono::steady_clock::now();
   auto log = open_server_log(dir, options.sync);
   if (!log.ok()) return log.status();
   StoreLimits limits{options.config.park.max_name, options.config.park.max_value};
-  const auto started = std::chrono::steady_clock::now();
   auto recovered = recover(*log.value(), limits);
   if (!recovered.ok()) return recovered.status();
-  spdlog::info("recovered {} from {} in {} ms: log index {}, revision {}, {} entries after the snapshot",
+  spdlog::info("opened and recovered {} from {} in {} ms: log index {}, revision {}, {} entries after the snapshot",
                options.self.to_string(), dir,
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
                recovered->restore.applied, recovered->store.revision(), recovered->restore.entries.size());

@@ -64,6 +64,28 @@ TEST_CASE("crc32c gives the standard check value") {
   CHECK(crc32c(long_text) != crc32c(long_text.substr(1)));
 }
 
+TEST_CASE("crc32c: the CPU instruction and the tables agree on every length and starting value") {
+  CHECK(fourinone::park::crc32c_tables("123456789") == 0xE3069283u);
+  auto hardware = fourinone::park::crc32c_hardware();
+  if (!hardware) {
+    MESSAGE("no crc32 instruction on this CPU: only the tables are in use");
+    return;
+  }
+  std::string bytes;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 300; ++i) bytes.push_back(static_cast<char>((x = x * 1103515245u + 12345u) >> 24));
+  for (std::size_t len = 0; len <= bytes.size(); ++len) {
+    // Unaligned starts too: the word loads must not care.
+    for (std::size_t at : {std::size_t{0}, std::size_t{3}}) {
+      if (at > len) continue;
+      const std::string_view piece = std::string_view(bytes).substr(at, len - at);
+      REQUIRE(hardware(piece, 0) == fourinone::park::crc32c_tables(piece, 0));
+      REQUIRE(hardware(piece, 0xDEADBEEF) == fourinone::park::crc32c_tables(piece, 0xDEADBEEF));
+    }
+  }
+  CHECK(hardware("123456789", 0) == 0xE3069283u);
+}
+
 TEST_CASE("a WAL keeps segments under wal/, snapshots under snapshots/, and a zero-filled spare once a segment is half full") {
   TempDir dir;
   {
