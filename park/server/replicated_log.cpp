@@ -241,6 +241,7 @@ void ReplicatedLog::process_ready() {
   if (!ready.messages.empty()) transport_.send(std::move(ready.messages));
   ready.messages.clear();
   inflight_.push_back(flight);
+  apply_early(ready);
 
   if (ready.hard_state) latest_hard_state_ = ready.hard_state;
   bool must_write = ready.snapshot || !ready.entries.empty() || ready.must_sync;
@@ -253,6 +254,29 @@ void ReplicatedLog::process_ready() {
   }
   unwritten_.push_back(flight);
   start_write();
+}
+
+// Under load the leader always has a Ready on disk, and a Ready that only carries commits
+// would wait behind it: every client write one more fsync late. A leader's committed entries
+// are durable here already (the core counts its own entries only once advance() says they are
+// on disk, and a leader never truncates its log), so they are applied, and their clients
+// answered, as soon as the Ready is taken; on_persisted() finds them applied and skips them.
+// Not past a snapshot still waiting in an earlier Ready (it must be installed first), and not
+// on a follower, whose committed entries may still be on their way to disk. Read states only
+// name an index to wait for: they are noted at once on any server.
+void ReplicatedLog::apply_early(raft::Ready& ready) {
+  for (const auto& rs : ready.read_states) {
+    auto it = reads_.find(rs.context);
+    if (it != reads_.end()) it->second.index = std::max<std::uint64_t>(rs.index, 1);
+  }
+  if (!ready.committed.empty() && is_leader() && !ready.snapshot &&
+      ready.committed.back().index <= raft_->match_index(options_.self)) {
+    for (const auto& flight : inflight_) {
+      if (flight->ready.snapshot && !flight->persisted) return serve_reads();
+    }
+    for (const auto& entry : ready.committed) apply_committed(entry);
+  }
+  serve_reads();
 }
 
 // Group commit: one write at a time; the readies taken meanwhile (their messages already
@@ -342,6 +366,7 @@ void ReplicatedLog::on_persisted(raft::Ready& ready, const Status& status) {
   }
   serve_reads();
   raft_->advance(ready);
+  compact_when_applied();
   maybe_snapshot();
   note_role();
   if (on_transferred_ && !is_leader()) std::exchange(on_transferred_, nullptr)();
@@ -380,6 +405,14 @@ void ReplicatedLog::apply_committed(const raft::Entry& entry) {
   (void)callbacks_.apply(command);
 }
 
+void ReplicatedLog::compact_when_applied() {
+  if (!pending_compaction_ || raft_->applied_index() < pending_compaction_->index) return;
+  auto [index, data] = std::move(*pending_compaction_);
+  pending_compaction_.reset();
+  raft_->compact(index, data);
+  spdlog::info("snapshot at index {} ({} bytes); log compacted", index, data->size());
+}
+
 void ReplicatedLog::maybe_snapshot() {
   if (applied_ - snapshot_index_ < options_.snapshot_every) return;
   auto data = std::make_shared<const std::string>(callbacks_.save_snapshot());
@@ -397,8 +430,9 @@ void ReplicatedLog::maybe_snapshot() {
         spdlog::error("snapshot at index {} failed: {}", index, s.to_string());
         return;
       }
-      raft_->compact(index, data);
-      spdlog::info("snapshot at index {} ({} bytes); log compacted", index, data->size());
+      // Entries applied early (apply_early) may not have reached the core's advance() yet.
+      pending_compaction_ = PendingCompaction{index, data};
+      compact_when_applied();
     });
   });
 }

@@ -125,6 +125,8 @@ class ReplicatedLog {
   };
   void schedule_ready();
   void process_ready();
+  void apply_early(raft::Ready& ready);
+  void compact_when_applied();
   void drain_inflight();
   void start_write();
   void on_persisted(raft::Ready& ready, const Status& status);
@@ -165,6 +167,12 @@ class ReplicatedLog {
   std::uint64_t applied_ = 0;
   std::uint64_t applied_term_ = 0;  // term of the entry at applied_ (for snapshots)
   std::uint64_t snapshot_index_ = 0;
+  // A stored snapshot the core may compact to once its applied index gets there.
+  struct PendingCompaction {
+    std::uint64_t index = 0;
+    std::shared_ptr<const std::string> data;
+  };
+  std::optional<PendingCompaction> pending_compaction_;
   raft::Role last_role_ = raft::Role::follower;
   raft::NodeId last_leader_ = 0;
   std::uint64_t last_term_ = 0;
