@@ -2,8 +2,8 @@
 // park group, through bench/peers/target.hpp; bench/peers.sh starts the three systems and
 // runs this once per system.
 //
-//   peer_bench --system park|zookeeper|etcd --endpoints H:P,H:P,H:P [--workloads abcdefgh]
-//              [--control DIR] [--seconds S] [--inflight N] [--connections C] [--keys K]
+//   peer_bench --system park|zookeeper|etcd --endpoints H:P,H:P,H:P [--workloads abcdefghs]
+//              [--control DIR] [--seconds S] [--warmup S] [--inflight N] [--connections C] [--keys K]
 //              [--value-size B] [--latency-ops N] [--watch-updates N] [--ttl-ms T] [--expiry-runs N]
 //              [--lock-clients N] [--kills N]
 //
@@ -22,6 +22,10 @@
 // (h) election failover: a child process leads (holds a lock with its system's recipe, T ms
 //     session/lease), a standby waits for the same lock; the child is SIGKILLed; time until
 //     the standby holds the lock, i.e. leads (median of N, as (e))
+// (s) saturation: (a) and (b) again with 2C connections and 2N in flight (N/C on each, as before)
+//
+// With --control, the throughput rows also print the three servers' CPU (from their pid files)
+// beside the load generator's, both over the run and its one second of warm-up.
 //
 // Every figure is printed as "R <system> <row> <value>" for peers.sh, next to a readable line.
 // Nothing here asserts a timing.
@@ -42,11 +46,13 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench/cpu_time.hpp"
 #include "bench/percentile.hpp"
 #include "bench/split.hpp"
+#include "server_cpu.hpp"
 #include "target.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -60,6 +66,7 @@ struct Options {
   std::string workloads = "abcdefg";
   std::string control;
   int seconds = 5;
+  int warmup = 20;
   int inflight = 64;
   int connections = 8;
   int keys = 1000;
@@ -133,10 +140,11 @@ class Bench {
               else finished.count_down();
             });
     };
-    double cpu0 = cpu_seconds();
+    const double cpu0 = cpu_seconds(), servers_cpu0 = peers::servers_cpu_seconds(o_.control);
     for (int j = 0; j < o_.inflight; ++j) launch(j, 0);
     finished.wait();
-    double cpu = cpu_seconds() - cpu0;
+    const double cpu = cpu_seconds() - cpu0;
+    const double servers_cpu = peers::servers_cpu_seconds(o_.control) - servers_cpu0;
     if (row.empty()) return true;
     std::vector<double> all;
     std::uint64_t done = 0, failed = 0;
@@ -149,6 +157,8 @@ class Bench {
     report(row + "_p50_us", percentile(all, 0.5), "us");
     report(row + "_p99_us", percentile(all, 0.99), "us");
     report(row + "_client_cpu_pct", 100.0 * cpu / (o_.seconds + 1.0), "% of one core (load generator)");
+    if (!o_.control.empty())
+      report(row + "_servers_cpu_pct", 100.0 * servers_cpu / (o_.seconds + 1.0), "% of one core (the three servers)");
     if (failed) report(row + "_failed", static_cast<double>(failed), "calls failed");
     return failed == 0;
   }
@@ -172,37 +182,56 @@ class Bench {
     return c->prepare_keys(keys, std::string(static_cast<std::size_t>(o_.value_size), 'v'));
   }
 
-  // Each system gets the same warm-up before anything is measured: puts and reads of the
-  // keys for --seconds (the JVM's JIT and etcd's gateway need it more than we do).
+  // Each system gets the same warm-up before anything is measured: puts, linearizable and
+  // cheapest reads of the keys for --warmup seconds. ZooKeeper's JVMs need it: on a freshly
+  // started ensemble the write rate measured right after 5 s of warm-up was about half of what
+  // the same ensemble gave 20 s later (the JIT still compiling, on the cores we measure on).
   bool warm_up() {
     std::vector<std::unique_ptr<peers::Connection>> conns;
     if (!open_connections(conns)) return false;
     std::string value(static_cast<std::size_t>(o_.value_size), 'u');
     std::atomic<std::uint64_t> n{0};
-    return closed_loop("", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
-      if (n++ % 2) c.async_put(k, value, std::move(done));
-      else c.async_get(k, true, std::move(done));
+    const int seconds = std::exchange(o_.seconds, o_.warmup);
+    const bool ok = closed_loop("", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
+      switch (n++ % 3) {
+        case 0: return c.async_put(k, value, std::move(done));
+        case 1: return c.async_get(k, true, std::move(done));
+        default: return c.async_get(k, false, std::move(done));
+      }
     });
+    o_.seconds = seconds;
+    return ok;
   }
 
-  bool writes() {
+  bool writes(const std::string& row = "a_write") {
     std::vector<std::unique_ptr<peers::Connection>> conns;
     if (!open_connections(conns)) return false;
     std::string value(static_cast<std::size_t>(o_.value_size), 'w');
-    return closed_loop("a_write", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
+    return closed_loop(row, conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
       c.async_put(k, value, std::move(done));
     });
   }
 
-  bool reads() {
+  bool reads(const std::string& prefix = "b_read") {
     std::vector<std::unique_ptr<peers::Connection>> conns;
     if (!open_connections(conns)) return false;
-    bool ok = closed_loop("b_read_linearizable", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
+    bool ok = closed_loop(prefix + "_linearizable", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
       c.async_get(k, true, std::move(done));
     });
-    ok &= closed_loop("b_read_stale", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
+    ok &= closed_loop(prefix + "_stale", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
       c.async_get(k, false, std::move(done));
     });
+    return ok;
+  }
+
+  // (s) (a) and (b) again with twice the connections and the same number in flight on each:
+  // a figure that rises by less than 10% shows the client was not what held it back.
+  bool saturation() {
+    const Options saved = o_;
+    o_.connections *= 2;
+    o_.inflight *= 2;
+    const bool ok = writes("s_write") & reads("s_read");
+    o_ = saved;
     return ok;
   }
 
@@ -618,6 +647,7 @@ class Bench {
         case 'f': step = locks(); break;
         case 'g': step = failover(); break;
         case 'h': step = election(self); break;
+        case 's': step = saturation(); break;
         default: std::cerr << "unknown workload " << w << "\n"; return 2;
       }
       if (!step) std::cerr << system_ << ": workload " << w << " did not complete cleanly\n";
@@ -645,6 +675,7 @@ int main(int argc, char** argv) {
     else if (flag == "--workloads") o.workloads = v;
     else if (flag == "--control") o.control = v;
     else if (flag == "--seconds") o.seconds = std::stoi(v);
+    else if (flag == "--warmup") o.warmup = std::stoi(v);
     else if (flag == "--inflight") o.inflight = std::stoi(v);
     else if (flag == "--connections") o.connections = std::stoi(v);
     else if (flag == "--keys") o.keys = std::stoi(v);

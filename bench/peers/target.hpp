@@ -4,7 +4,7 @@
 // interface, so the measuring code is one and the same; only the client underneath differs.
 // Each target uses its system's own client and its system's standard way of doing the thing
 // (ZooKeeper: C client, sync+get for linearizable reads, ephemeral-sequential lock recipe;
-// etcd: v3 HTTP/JSON gateway, lease + create-revision lock; park: libfourinone).
+// etcd: gRPC, and its lock service through the HTTP gateway; park: libfourinone).
 //
 // Keys are short names ("k17", "f3-1042"); each target maps them into a namespace of its own
 // (ZooKeeper "/bench/k17", etcd "bench/k17", park domain "bench" node "k17").
@@ -98,9 +98,11 @@ class Target {
 };
 
 // Each returns nullptr with a message on stderr when the target was not built (ZooKeeper
-// without libzookeeper-mt-dev).
+// without libzookeeper-mt-dev, etcd without gRPC and etcd's .proto files).
 std::unique_ptr<Target> make_park_target();
 std::unique_ptr<Target> make_zookeeper_target();
 std::unique_ptr<Target> make_etcd_target();
+// etcd through its HTTP/JSON gateway: the etcd target's watches, leases and locks.
+std::unique_ptr<Target> make_etcd_gateway_target();
 
 }  // namespace peers

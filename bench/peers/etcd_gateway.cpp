@@ -1,5 +1,6 @@
 // etcd through its v3 HTTP/JSON gateway (grpc-gateway in front of etcd's gRPC services on the
-// client port), spoken with Boost.Beast over Boost.Asio.
+// client port), spoken with Boost.Beast over Boost.Asio. The etcd target (etcd_grpc_target.cpp)
+// speaks gRPC and hands watches, leases and locks to this one.
 //
 // A connection owns an io_context run by one thread. Each request in flight has a keep-alive
 // HTTP/1.1 socket of its own (Go's server does not pipeline) from a pool that grows with the
@@ -31,6 +32,7 @@
 
 #include "core/base64.hpp"
 #include "json.hpp"
+#include "put_all.hpp"
 #include "target.hpp"
 
 namespace peers {
@@ -673,26 +675,7 @@ class EtcdConnection : public Connection {
   }
 
   bool prepare_keys(const std::vector<std::string>& keys, const std::string& value) override {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::size_t in_flight = 0, failed = 0;
-    for (const auto& key : keys) {
-      {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return in_flight < kPrepareWindow; });
-        ++in_flight;
-      }
-      async_put(key, value, [&](bool ok) {
-        std::lock_guard lock(mu);
-        --in_flight;
-        if (!ok) ++failed;
-        cv.notify_all();
-      });
-    }
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return in_flight == 0; });  // every put ends within kCallTimeout
-    if (failed > 0) std::fprintf(stderr, "etcd target: %zu of %zu puts failed\n", failed, keys.size());
-    return failed == 0;
+    return put_all(*this, keys, value, kPrepareWindow, "etcd target");
   }
 
   bool watch(const std::string& key, std::function<void(std::optional<std::string>)> on_change) override {
@@ -854,6 +837,6 @@ class EtcdTarget : public Target {
 
 }  // namespace
 
-std::unique_ptr<Target> make_etcd_target() { return std::make_unique<EtcdTarget>(); }
+std::unique_ptr<Target> make_etcd_gateway_target() { return std::make_unique<EtcdTarget>(); }
 
 }  // namespace peers
