@@ -5,7 +5,7 @@
 # for an even count).
 #
 #   table.sh [ROUNDS]     ROUNDS: only for the table's caption
-awk -v rounds="${1:-1}" '
+awk -v rounds="${1:-1}" -v cores="$(nproc)" '
   $1 == "R" { k = ++count[$2, $3]; all[$2, $3, k] = $4; seen[$2] = 1; rows[$2, $3] = 1 }
   function median_of(s, r,   c, i, j, t, a) {
     c = count[s, r]
@@ -15,6 +15,11 @@ awk -v rounds="${1:-1}" '
   }
   function has(s, r) { return ((s, r) in v) }
   function cell(s, r) { return has(s, r) ? sprintf("%.0f", v[s, r]) : "-" }
+  # "8 conn figure -> 16 conn figure (+gain%)" for system s, "-" when either is missing.
+  function gain(s, r8, r16) {
+    if (!has(s, r8) || !has(s, r16) || v[s, r8] + 0 == 0) return "-"
+    return sprintf("%.0f -> %.0f (%+.0f%%)", v[s, r8], v[s, r16], 100 * (v[s, r16] / v[s, r8] - 1))
+  }
   function ratio(r, peer) {
     if (!has("park", r) || !has(peer, r) || v[peer, r] + 0 == 0) return "-"
     return sprintf("%.2f", v["park", r] / v[peer, r])
@@ -79,18 +84,41 @@ awk -v rounds="${1:-1}" '
     print ""
     print "Ratios are park / peer: above 1 is better for throughput, below 1 for latency."
     split("a_write b_read_linearizable b_read_stale", names, " ")
+    split("writes;linearizable reads;stale/serializable reads", labels, ";")
+    split("park zookeeper etcd", systems, " ")
+    saturation = 0
+    for (i = 1; i <= 3; i++) for (j = 1; j <= 3; j++) saturation += has(systems[j], "s" substr(names[i], 2) "_ops")
+    if (saturation) {
+      print ""
+      print "Saturation, workload (s): each throughput row again with twice the client connections"
+      print "(16 instead of 8, the same 8 in flight on each). A gain under 10% shows the load"
+      print "generator drove the system as far as more clients would:"
+      print ""
+      print "| row | park | ZooKeeper | etcd |"
+      print "|---|---:|---:|---:|"
+      for (i = 1; i <= 3; i++) {
+        printf "| %s, 8 -> 16 connections: ops/s |", labels[i]
+        for (j = 1; j <= 3; j++) printf " %s |", gain(systems[j], names[i] "_ops", "s" substr(names[i], 2) "_ops")
+        printf "\n"
+      }
+    }
     measured = 0
-    for (i = 1; i <= 3; i++) measured += has("park", names[i] "_client_cpu_pct") || has("zookeeper", names[i] "_client_cpu_pct")
+    for (i = 1; i <= 3; i++) for (j = 1; j <= 3; j++) measured += has(systems[j], names[i] "_client_cpu_pct")
     if (!measured) exit  # no throughput rows in this run
     print ""
-    print "Load generator CPU (peer_bench itself, % of one core of the 2) during the throughput rows:"
+    print "CPU during the throughput rows (% of one core of the " cores "; load generator = peer_bench"
+    print "itself, servers = the three server processes, from /proc/PID/stat):"
     print ""
-    print "| row | park | ZooKeeper | etcd |"
-    print "|---|---:|---:|---:|"
-    for (i = 1; i <= 3; i++) {
-      if (cell("park", names[i] "_client_cpu_pct") == "-" && cell("zookeeper", names[i] "_client_cpu_pct") == "-") continue
-      printf "| %s | %s | %s | %s |\n", names[i], cell("park", names[i] "_client_cpu_pct"),
-             cell("zookeeper", names[i] "_client_cpu_pct"), cell("etcd", names[i] "_client_cpu_pct")
+    print "| row | park: load generator | park: servers | ZooKeeper: load generator | ZooKeeper: servers | etcd: load generator | etcd: servers |"
+    print "|---|---:|---:|---:|---:|---:|---:|"
+    split("a_write b_read_linearizable b_read_stale s_write s_read_linearizable s_read_stale", cpu_rows, " ")
+    for (i = 1; i <= 6; i++) {
+      line = ""; any = 0
+      for (j = 1; j <= 3; j++) {
+        line = line " " cell(systems[j], cpu_rows[i] "_client_cpu_pct") " | " cell(systems[j], cpu_rows[i] "_servers_cpu_pct") " |"
+        any += has(systems[j], cpu_rows[i] "_client_cpu_pct")
+      }
+      if (any) printf "| %s |%s\n", cpu_rows[i], line
     }
   }
 '
