@@ -22,7 +22,8 @@
 // (h) election failover: a child process leads (holds a lock with its system's recipe, T ms
 //     session/lease), a standby waits for the same lock; the child is SIGKILLed; time until
 //     the standby holds the lock, i.e. leads (median of N, as (e))
-// (s) saturation: (a) and (b) again with 2C connections and 2N in flight (N/C on each, as before)
+// (s) saturation: each row of (a) and (b) again with 2C, 4C, 8C connections (N/C in flight on
+//     each, as before), stopping at the first doubling that gains less than 10%
 //
 // With --control, the throughput rows also print the three servers' CPU (from their pid files)
 // beside the load generator's, both over the run and its one second of warm-up.
@@ -42,10 +43,12 @@
 #include <fstream>
 #include <iostream>
 #include <latch>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -89,6 +92,16 @@ double micros(Clock::duration d) { return std::chrono::duration<double, std::mic
 double millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 using bench::cpu_seconds;
+
+// What a throughput row measures.
+enum class Kind { write, linearizable_read, stale_read };
+
+// One throughput row's figures.
+struct Run {
+  double ops = 0;
+  double client_cpu_pct = 0;
+  double servers_cpu_pct = 0;
+};
 
 class Bench {
  public:
@@ -153,12 +166,12 @@ class Bench {
       done += s.done;
       failed += s.failed;
     }
-    report(row + "_ops", static_cast<double>(done - failed) / o_.seconds, "ops/s");
+    last_ = {static_cast<double>(done - failed) / o_.seconds, 100.0 * cpu / (o_.seconds + 1.0),
+             100.0 * servers_cpu / (o_.seconds + 1.0)};
+    report(row + "_ops", last_.ops, "ops/s");
     report(row + "_p50_us", percentile(all, 0.5), "us");
     report(row + "_p99_us", percentile(all, 0.99), "us");
-    report(row + "_client_cpu_pct", 100.0 * cpu / (o_.seconds + 1.0), "% of one core (load generator)");
-    if (!o_.control.empty())
-      report(row + "_servers_cpu_pct", 100.0 * servers_cpu / (o_.seconds + 1.0), "% of one core (the three servers)");
+    report_cpu(row, last_);
     if (failed) report(row + "_failed", static_cast<double>(failed), "calls failed");
     return failed == 0;
   }
@@ -203,34 +216,72 @@ class Bench {
     return ok;
   }
 
-  bool writes(const std::string& row = "a_write") {
+  void report_cpu(const std::string& row, const Run& run) {
+    report(row + "_client_cpu_pct", run.client_cpu_pct, "% of one core (load generator)");
+    if (!o_.control.empty()) report(row + "_servers_cpu_pct", run.servers_cpu_pct, "% of one core (the three servers)");
+  }
+
+  // One throughput row of the given kind, on fresh connections.
+  bool throughput(Kind kind, const std::string& row) {
     std::vector<std::unique_ptr<peers::Connection>> conns;
     if (!open_connections(conns)) return false;
     std::string value(static_cast<std::size_t>(o_.value_size), 'w');
     return closed_loop(row, conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
-      c.async_put(k, value, std::move(done));
+      if (kind == Kind::write) c.async_put(k, value, std::move(done));
+      else c.async_get(k, kind == Kind::linearizable_read, std::move(done));
     });
   }
 
-  bool reads(const std::string& prefix = "b_read") {
-    std::vector<std::unique_ptr<peers::Connection>> conns;
-    if (!open_connections(conns)) return false;
-    bool ok = closed_loop(prefix + "_linearizable", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
-      c.async_get(k, true, std::move(done));
-    });
-    ok &= closed_loop(prefix + "_stale", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
-      c.async_get(k, false, std::move(done));
-    });
-    return ok;
+  bool writes() { return throughput(Kind::write, "a_write") && remember("a_write"); }
+
+  bool reads() {
+    const bool linearizable = throughput(Kind::linearizable_read, "b_read_linearizable") && remember("b_read_linearizable");
+    return throughput(Kind::stale_read, "b_read_stale") && remember("b_read_stale") && linearizable;
   }
 
-  // (s) (a) and (b) again with twice the connections and the same number in flight on each:
-  // a figure that rises by less than 10% shows the client was not what held it back.
+  bool remember(const std::string& row) {
+    measured_[row] = last_;
+    return true;
+  }
+
+  // (s) saturation: each throughput row again with the connections doubled (the same number
+  // in flight on each) until a doubling gains less than 10%, up to 8 times the connections.
+  // The last figure is what more clients no longer raise: the system's, not the load
+  // generator's. The starting point is (a)'s or (b)'s figure when they ran.
   bool saturation() {
     const Options saved = o_;
-    o_.connections *= 2;
-    o_.inflight *= 2;
-    const bool ok = writes("s_write") & reads("s_read");
+    bool ok = true;
+    for (const auto& [kind, base, name] : {std::tuple{Kind::write, "a_write", "s_write"},
+                                           std::tuple{Kind::linearizable_read, "b_read_linearizable", "s_read_linearizable"},
+                                           std::tuple{Kind::stale_read, "b_read_stale", "s_read_stale"}}) {
+      const std::string prefix = name;
+      o_ = saved;
+      Run previous;
+      if (auto it = measured_.find(base); it != measured_.end()) {
+        previous = it->second;
+      } else if (throughput(kind, prefix + "_c" + std::to_string(o_.connections))) {
+        previous = last_;
+      } else {
+        ok = false;
+        continue;
+      }
+      double gain = 0;
+      while (o_.connections < 8 * saved.connections) {
+        o_.connections *= 2;
+        o_.inflight *= 2;
+        if (!throughput(kind, prefix + "_c" + std::to_string(o_.connections))) {
+          ok = false;
+          break;
+        }
+        gain = previous.ops > 0 ? 100.0 * (last_.ops / previous.ops - 1) : 0;
+        previous = last_;
+        if (gain < 10) break;
+      }
+      report(prefix + "_saturated_ops", previous.ops, "ops/s, where the last doubling of connections gained < 10% (or at 8x)");
+      report(prefix + "_saturated_connections", o_.connections, "connections");
+      report(prefix + "_last_gain_pct", gain, "% from the last doubling");
+      report_cpu(prefix + "_saturated", previous);
+    }
     o_ = saved;
     return ok;
   }
@@ -658,6 +709,8 @@ class Bench {
 
  private:
   Options o_;
+  Run last_;                             // the last throughput row's figures
+  std::map<std::string, Run> measured_;  // (a)'s and (b)'s, for (s)
   std::unique_ptr<peers::Target> target_;
   std::string system_;
 };

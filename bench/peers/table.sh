@@ -15,10 +15,11 @@ awk -v rounds="${1:-1}" -v cores="$(nproc)" '
   }
   function has(s, r) { return ((s, r) in v) }
   function cell(s, r) { return has(s, r) ? sprintf("%.0f", v[s, r]) : "-" }
-  # "8 conn figure -> 16 conn figure (+gain%)" for system s, "-" when either is missing.
-  function gain(s, r8, r16) {
-    if (!has(s, r8) || !has(s, r16) || v[s, r8] + 0 == 0) return "-"
-    return sprintf("%.0f -> %.0f (%+.0f%%)", v[s, r8], v[s, r16], 100 * (v[s, r16] / v[s, r8] - 1))
+  # "figure with 8 connections -> saturated figure at C connections (+last gain%)" for system s.
+  function saturated(s, base, sat) {
+    if (!has(s, sat "_saturated_ops")) return "-"
+    return sprintf("%s -> %.0f at %.0f (%+.0f%%)", cell(s, base "_ops"), v[s, sat "_saturated_ops"],
+                   v[s, sat "_saturated_connections"], v[s, sat "_last_gain_pct"])
   }
   function ratio(r, peer) {
     if (!has("park", r) || !has(peer, r) || v[peer, r] + 0 == 0) return "-"
@@ -87,18 +88,18 @@ awk -v rounds="${1:-1}" -v cores="$(nproc)" '
     split("writes;linearizable reads;stale/serializable reads", labels, ";")
     split("park zookeeper etcd", systems, " ")
     saturation = 0
-    for (i = 1; i <= 3; i++) for (j = 1; j <= 3; j++) saturation += has(systems[j], "s" substr(names[i], 2) "_ops")
+    for (i = 1; i <= 3; i++) for (j = 1; j <= 3; j++) saturation += has(systems[j], "s" substr(names[i], 2) "_saturated_ops")
     if (saturation) {
       print ""
-      print "Saturation, workload (s): each throughput row again with twice the client connections"
-      print "(16 instead of 8, the same 8 in flight on each). A gain under 10% shows the load"
-      print "generator drove the system as far as more clients would:"
+      print "Saturation, workload (s): each throughput row again with the client connections doubled"
+      print "(8 in flight on each, as above) until a doubling gains less than 10%, at most 64"
+      print "connections. The last figure is one more clients no longer raise:"
       print ""
       print "| row | park | ZooKeeper | etcd |"
       print "|---|---:|---:|---:|"
       for (i = 1; i <= 3; i++) {
-        printf "| %s, 8 -> 16 connections: ops/s |", labels[i]
-        for (j = 1; j <= 3; j++) printf " %s |", gain(systems[j], names[i] "_ops", "s" substr(names[i], 2) "_ops")
+        printf "| %s: ops/s with 8 connections -> where doubling stops gaining (last gain) |", labels[i]
+        for (j = 1; j <= 3; j++) printf " %s |", saturated(systems[j], names[i], "s" substr(names[i], 2))
         printf "\n"
       }
     }
@@ -111,7 +112,7 @@ awk -v rounds="${1:-1}" -v cores="$(nproc)" '
     print ""
     print "| row | park: load generator | park: servers | ZooKeeper: load generator | ZooKeeper: servers | etcd: load generator | etcd: servers |"
     print "|---|---:|---:|---:|---:|---:|---:|"
-    split("a_write b_read_linearizable b_read_stale s_write s_read_linearizable s_read_stale", cpu_rows, " ")
+    split("a_write b_read_linearizable b_read_stale s_write_saturated s_read_linearizable_saturated s_read_stale_saturated", cpu_rows, " ")
     for (i = 1; i <= 6; i++) {
       line = ""; any = 0
       for (j = 1; j <= 3; j++) {
