@@ -7,12 +7,12 @@
 // and their completions run on that thread. The channel lists the three members, rotated by
 // the connection's index, under gRPC's pick_first policy: it talks to the first that answers
 // and moves to the next one when that member goes away (what failover needs), like clientv3.
-// Every call has a deadline of kCallTimeout.
+// Every call has a deadline of kCallTimeout (a lock waits longer: it blocks until free).
 //
-// Puts, reads, creates (a txn on create_revision == 0) and the leader question use gRPC.
-// Watches, leases kept alive and the lock service (workloads d, e, f, h) still go through
-// the HTTP/JSON gateway (etcd_gateway.cpp): their figures are latencies of one request at a
-// time, which the gateway's transcoding affects far less than throughput.
+// Puts, reads, creates (a txn on create_revision == 0) and the leader question are unary
+// calls; watches and leases kept alive are streams with a thread each (etcd_grpc_streams.cpp);
+// the lock is etcd's v3lock service, which runs etcd's recipe (a key under the caller's lease,
+// wait for the lower create revisions to go) inside the server: one call per acquire.
 #include "target.hpp"
 
 #include <iostream>
@@ -25,7 +25,9 @@
 #include <mutex>
 #include <thread>
 
+#include "etcd/etcdserver/api/v3lock/v3lockpb/v3lock.grpc.pb.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
+#include "etcd_grpc_streams.hpp"
 #include "put_all.hpp"
 
 namespace peers {
@@ -38,6 +40,11 @@ namespace pb = etcdserverpb;
 constexpr auto kCallTimeout = 5s;
 constexpr std::size_t kPrepareWindow = 64;  // puts in flight during prepare_keys
 const std::string kKeyPrefix = "bench/";
+const std::string kLockPrefix = "bench-locks/";
+
+std::int64_t ceil_seconds(std::chrono::milliseconds ms) {
+  return std::max<std::int64_t>(1, (ms.count() + 999) / 1000);
+}
 
 // A channel to the members in `endpoints`, first `first`, then the others in order.
 std::shared_ptr<grpc::Channel> open_channel(const std::vector<std::string>& endpoints, std::size_t first) {
@@ -104,11 +111,11 @@ pb::TxnRequest create_request(const std::string& key, const std::string& value) 
 
 class GrpcConnection final : public Connection {
  public:
-  GrpcConnection(const TargetOptions& options, std::unique_ptr<Target> gateway)
-      : options_(options),
+  explicit GrpcConnection(const TargetOptions& options)
+      : session_timeout_(options.session_timeout),
         channel_(open_channel(options.endpoints, static_cast<std::size_t>(std::max(0, options.index)))),
         kv_(pb::KV::NewStub(channel_)),
-        gateway_target_(std::move(gateway)),
+        locks_(v3lockpb::Lock::NewStub(channel_)),
         poller_([this] { poll(); }) {}
 
   ~GrpcConnection() override {
@@ -186,23 +193,67 @@ class GrpcConnection final : public Connection {
     return put_all(*this, keys, value, kPrepareWindow, "etcd");
   }
 
-  // Still through the gateway (see the top of this file).
   bool watch(const std::string& key, std::function<void(std::optional<std::string>)> on_change) override {
-    Connection* g = gateway();
-    return g != nullptr && g->watch(key, std::move(on_change));
+    auto watch = std::make_unique<etcd::Watch>(channel_, kKeyPrefix + key, std::move(on_change));
+    if (!watch->start(kCallTimeout)) return false;
+    std::lock_guard lock(streams_mu_);
+    watches_.push_back(std::move(watch));
+    return true;
   }
+
   bool create_ephemeral(const std::string& key, const std::string& value,
                         std::chrono::milliseconds timeout) override {
-    Connection* g = gateway();
-    return g != nullptr && g->create_ephemeral(key, value, timeout);
+    auto lease = std::make_unique<etcd::Lease>(channel_);
+    if (!lease->grant(ceil_seconds(timeout))) return false;
+    pb::PutRequest request = put_request(key, value);
+    request.set_lease(lease->id());
+    grpc::ClientContext context;
+    set_deadline(context);
+    pb::PutResponse reply;
+    if (!kv_->Put(&context, request, &reply).ok()) return false;  // the lease is revoked
+    std::lock_guard lock(streams_mu_);
+    leases_.push_back(std::move(lease));
+    return true;
   }
+
   bool lock(const std::string& name) override {
-    Connection* g = gateway();
-    return g != nullptr && g->lock(name);
+    std::lock_guard guard(lock_mu_);
+    if (!lock_lease_ || lock_lease_->gone()) {
+      lock_lease_ = std::make_unique<etcd::Lease>(channel_);
+      if (!lock_lease_->grant(ceil_seconds(session_timeout_))) {
+        lock_lease_.reset();
+        return false;
+      }
+    }
+    v3lockpb::LockRequest request;
+    request.set_name(kLockPrefix + name);
+    request.set_lease(lock_lease_->id());
+    grpc::ClientContext context;
+    set_deadline(context, std::max<Clock::duration>(30s, 3 * session_timeout_));
+    v3lockpb::LockResponse reply;
+    const grpc::Status status = locks_->Lock(&context, request, &reply);
+    if (!status.ok()) {
+      std::cerr << "etcd: lock " << name << ": " << status.error_message() << "\n";
+      // An attempt may have left its key behind (a member died mid-wait); it is under this
+      // lease, so revoking the lease (its destructor) frees the lock for the others.
+      lock_lease_.reset();
+      return false;
+    }
+    lock_key_ = reply.key();
+    return true;
   }
+
   bool unlock() override {
-    Connection* g = gateway();
-    return g != nullptr && g->unlock();
+    std::lock_guard guard(lock_mu_);
+    if (lock_key_.empty()) return false;
+    v3lockpb::UnlockRequest request;
+    request.set_key(lock_key_);
+    grpc::ClientContext context;
+    set_deadline(context);
+    v3lockpb::UnlockResponse reply;
+    if (!locks_->Unlock(&context, request, &reply).ok()) return false;
+    lock_key_.clear();
+    return true;
   }
 
  private:
@@ -224,23 +275,20 @@ class GrpcConnection final : public Connection {
     }
   }
 
-  // The gateway connection, opened on first use.
-  Connection* gateway() {
-    std::lock_guard lock(gateway_mu_);
-    if (!gateway_ && gateway_target_) gateway_ = gateway_target_->connect(options_);
-    return gateway_.get();
-  }
-
-  const TargetOptions options_;
+  const std::chrono::milliseconds session_timeout_;  // of the lock's lease
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<pb::KV::Stub> kv_;
+  std::unique_ptr<v3lockpb::Lock::Stub> locks_;
   grpc::CompletionQueue cq_;
   std::mutex mu_;
   std::condition_variable idle_;
   std::size_t pending_ = 0;  // calls started and not completed
-  std::mutex gateway_mu_;
-  std::unique_ptr<Target> gateway_target_;
-  std::unique_ptr<Connection> gateway_;
+  std::mutex streams_mu_;
+  std::vector<std::unique_ptr<etcd::Watch>> watches_;
+  std::vector<std::unique_ptr<etcd::Lease>> leases_;  // of create_ephemeral: kept alive to the end
+  std::mutex lock_mu_;
+  std::unique_ptr<etcd::Lease> lock_lease_;
+  std::string lock_key_;  // as etcd named it
   std::thread poller_;  // last: starts once the rest exists
 };
 
@@ -253,7 +301,7 @@ class GrpcTarget final : public Target {
       std::cerr << "etcd: no endpoints\n";
       return nullptr;
     }
-    auto connection = std::make_unique<GrpcConnection>(options, make_etcd_gateway_target());
+    auto connection = std::make_unique<GrpcConnection>(options);
     if (!connection->reachable()) return nullptr;
     return connection;
   }

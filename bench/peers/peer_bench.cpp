@@ -579,8 +579,8 @@ class Bench {
         }
       });
     }
-    // The writers above block on calls the dying leader will never answer (etcd's gateway holds
-    // such a call until its 5 s timeout), so they alone would time those timeouts, not the
+    // The writers above block on calls the dying leader will never answer (an etcd client holds
+    // such a call until its 5 s deadline), so they alone would time those timeouts, not the
     // failover. A prober sends a new create every 2 ms whatever is pending; the first write
     // acknowledged after the kill is then the first one the group could take.
     std::atomic<int> probes_pending{0};
