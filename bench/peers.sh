@@ -2,11 +2,12 @@
 # Side by side with ZooKeeper and etcd, on this machine, in one run:
 #
 #   bash bench/peers.sh [--rounds R] [--seconds S] [--warmup S] [--kills N]
-#                       [--systems "park zookeeper etcd"] [--workloads abcdefgs]
+#                       [--systems "park zookeeper etcd"] [--workloads abscdefg]
 #                       [--section NAME --title TEXT]
 #
-# --workloads runs only those of peer_bench's workloads (default abcdefgs: (s) repeats (a) and
-# (b) with twice the connections, to show the client saturates each system; (h), election
+# --workloads runs those of peer_bench's workloads, in that order (default abscdefg: (s)
+# repeats (a) and (b) with more connections, to show the client saturates each system, and
+# runs before the failovers of (g) leave restarted, cold servers behind; (h), election
 # failover, is bench/recipes.sh's); --warmup is the mixed load every group gets before the
 # first measured row (20 s: ZooKeeper's JIT needs it); --section writes the table to that
 # section of bench/RESULTS.md instead of "peers" (bench/recipes.sh uses both).
@@ -19,7 +20,7 @@
 # 3. for each system in turn: starts a three-server group on free 127.0.0.1 ports with its
 #    default durability (fsync on), runs workloads (a)-(g) of peer_bench against it, stops it;
 #    With --rounds R (default 1) it does all that R times, the systems taking turns, and each
-#    figure of the table is the median of its R runs (about 4.5 minutes a round here);
+#    figure of the table is the median of its R runs (about 7 minutes a round here);
 # 4. prints one table with the ratios ours/peer and writes it, with the machine and the
 #    command, to bench/RESULTS.md.
 set -euo pipefail
@@ -30,7 +31,7 @@ seconds=5
 warmup=20
 kills=5
 systems="park zookeeper etcd"
-workloads=abcdefgs
+workloads=abscdefg
 section=peers
 title="Side by side: park vs ZooKeeper vs etcd"
 while [ $# -gt 0 ]; do
