@@ -26,7 +26,8 @@
 //     each, as before), stopping at the first doubling that gains less than 10%
 //
 // With --control, the throughput rows also print the three servers' CPU (from their pid files)
-// beside the load generator's, both over the run and its one second of warm-up.
+// and that of every other process beside the load generator's, all over the row and its one
+// second of warm-up.
 //
 // Every figure is printed as "R <system> <row> <value>" for peers.sh, next to a readable line.
 // Nothing here asserts a timing.
@@ -101,6 +102,7 @@ struct Run {
   double ops = 0;
   double client_cpu_pct = 0;
   double servers_cpu_pct = 0;
+  double others_cpu_pct = 0;  // neither the load generator nor the servers: noise
 };
 
 class Bench {
@@ -154,10 +156,12 @@ class Bench {
             });
     };
     const double cpu0 = cpu_seconds(), servers_cpu0 = peers::servers_cpu_seconds(o_.control);
+    const double machine0 = peers::machine_busy_seconds();
     for (int j = 0; j < o_.inflight; ++j) launch(j, 0);
     finished.wait();
     const double cpu = cpu_seconds() - cpu0;
     const double servers_cpu = peers::servers_cpu_seconds(o_.control) - servers_cpu0;
+    const double others_cpu = peers::machine_busy_seconds() - machine0 - cpu - servers_cpu;
     if (row.empty()) return true;
     std::vector<double> all;
     std::uint64_t done = 0, failed = 0;
@@ -166,8 +170,9 @@ class Bench {
       done += s.done;
       failed += s.failed;
     }
-    last_ = {static_cast<double>(done - failed) / o_.seconds, 100.0 * cpu / (o_.seconds + 1.0),
-             100.0 * servers_cpu / (o_.seconds + 1.0)};
+    const double window = o_.seconds + 1.0;
+    last_ = {static_cast<double>(done - failed) / o_.seconds, 100.0 * cpu / window, 100.0 * servers_cpu / window,
+             100.0 * std::max(0.0, others_cpu) / window};
     report(row + "_ops", last_.ops, "ops/s");
     report(row + "_p50_us", percentile(all, 0.5), "us");
     report(row + "_p99_us", percentile(all, 0.99), "us");
@@ -218,7 +223,9 @@ class Bench {
 
   void report_cpu(const std::string& row, const Run& run) {
     report(row + "_client_cpu_pct", run.client_cpu_pct, "% of one core (load generator)");
-    if (!o_.control.empty()) report(row + "_servers_cpu_pct", run.servers_cpu_pct, "% of one core (the three servers)");
+    if (o_.control.empty()) return;
+    report(row + "_servers_cpu_pct", run.servers_cpu_pct, "% of one core (the three servers)");
+    report(row + "_others_cpu_pct", run.others_cpu_pct, "% of one core (every other process of the machine)");
   }
 
   // One throughput row of the given kind, on fresh connections.

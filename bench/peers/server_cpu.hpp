@@ -1,5 +1,6 @@
-// The servers' CPU, printed beside the load generator's for the throughput rows: with all of
-// them on the same two cores, a figure means something only next to who used the cores.
+// The servers' and the whole machine's CPU, printed beside the load generator's for the
+// throughput rows: with all of them on the same two cores, a figure means something only next
+// to who used the cores, including processes that are none of the three (another build).
 #pragma once
 
 #include <unistd.h>
@@ -38,6 +39,16 @@ inline double servers_cpu_seconds(const std::string& control) {
     if (pid_file >> pid && pid > 0) sum += process_cpu_seconds(pid);
   }
   return sum;
+}
+
+// Seconds of CPU the whole machine spent busy so far, all cores: user, nice, system, irq,
+// softirq and steal time of /proc/stat's first line.
+inline double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") return 0;
+  return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace peers

@@ -107,19 +107,17 @@ awk -v rounds="${1:-1}" -v cores="$(nproc)" '
     for (i = 1; i <= 3; i++) for (j = 1; j <= 3; j++) measured += has(systems[j], names[i] "_client_cpu_pct")
     if (!measured) exit  # no throughput rows in this run
     print ""
-    print "CPU during the throughput rows (% of one core of the " cores "; load generator = peer_bench"
-    print "itself, servers = the three server processes, from /proc/PID/stat):"
+    print "CPU during the throughput rows, in % of one core of the " cores ": the load generator"
+    print "(peer_bench itself), the three servers (/proc/PID/stat), and every other process of the"
+    print "machine (busy time of /proc/stat less those two: noise from outside the benchmark):"
     print ""
-    print "| row | park: load generator | park: servers | ZooKeeper: load generator | ZooKeeper: servers | etcd: load generator | etcd: servers |"
-    print "|---|---:|---:|---:|---:|---:|---:|"
+    print "| system | row | load generator | servers | others |"
+    print "|---|---|---:|---:|---:|"
     split("a_write b_read_linearizable b_read_stale s_write_saturated s_read_linearizable_saturated s_read_stale_saturated", cpu_rows, " ")
-    for (i = 1; i <= 6; i++) {
-      line = ""; any = 0
-      for (j = 1; j <= 3; j++) {
-        line = line " " cell(systems[j], cpu_rows[i] "_client_cpu_pct") " | " cell(systems[j], cpu_rows[i] "_servers_cpu_pct") " |"
-        any += has(systems[j], cpu_rows[i] "_client_cpu_pct")
-      }
-      if (any) printf "| %s |%s\n", cpu_rows[i], line
+    for (j = 1; j <= 3; j++) for (i = 1; i <= 6; i++) {
+      if (!has(systems[j], cpu_rows[i] "_client_cpu_pct")) continue
+      printf "| %s | %s | %s | %s | %s |\n", systems[j], cpu_rows[i], cell(systems[j], cpu_rows[i] "_client_cpu_pct"),
+             cell(systems[j], cpu_rows[i] "_servers_cpu_pct"), cell(systems[j], cpu_rows[i] "_others_cpu_pct")
     }
   }
 '
