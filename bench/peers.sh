@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Side by side with ZooKeeper and etcd, on this machine, in one run:
 #
-#   bash bench/peers.sh [--rounds R] [--seconds S] [--kills N] [--systems "park zookeeper etcd"]
-#                       [--workloads abcdefg] [--section NAME --title TEXT]
+#   bash bench/peers.sh [--rounds R] [--seconds S] [--warmup S] [--kills N]
+#                       [--systems "park zookeeper etcd"] [--workloads abscdefg]
+#                       [--section NAME --title TEXT]
 #
-# --workloads runs only those of peer_bench's workloads (default abcdefg; (h), election
-# failover, is bench/recipes.sh's); --section writes the table to that section of
-# bench/RESULTS.md instead of "peers" (bench/recipes.sh uses both).
+# --workloads runs those of peer_bench's workloads, in that order (default abscdefg: (s)
+# repeats (a) and (b) with more connections, to show the client saturates each system, and
+# runs before the failovers of (g) leave restarted, cold servers behind; (h), election
+# failover, is bench/recipes.sh's); --warmup is the mixed load every group gets before the
+# first measured row (20 s: ZooKeeper's JIT needs it); --section writes the table to that
+# section of bench/RESULTS.md instead of "peers" (bench/recipes.sh uses both).
 #
 # 1. installs Debian's zookeeper, etcd-server, etcd-client and libzookeeper-mt-dev when missing,
-#    without letting the packages start their system daemons;
+#    without letting the packages start their system daemons, and what peer_bench's etcd gRPC
+#    client is generated and built from (gRPC, protoc, etcd's .proto files);
 # 2. builds the fourinone binary and build/bench/peer_bench (one load generator, a target per
-#    system: libfourinone, ZooKeeper's C client, etcd's v3 HTTP/JSON gateway);
+#    system: libfourinone, ZooKeeper's C client, etcd's gRPC API);
 # 3. for each system in turn: starts a three-server group on free 127.0.0.1 ports with its
 #    default durability (fsync on), runs workloads (a)-(g) of peer_bench against it, stops it;
 #    With --rounds R (default 1) it does all that R times, the systems taking turns, and each
-#    figure of the table is the median of its R runs (about 4.5 minutes a round here);
+#    figure of the table is the median of its R runs (about 7 minutes a round here);
 # 4. prints one table with the ratios ours/peer and writes it, with the machine and the
 #    command, to bench/RESULTS.md.
 set -euo pipefail
@@ -23,15 +28,17 @@ cd "$(dirname "$0")/.."
 command_line=${BENCH_COMMAND:-"bash bench/peers.sh $*"}  # recipes.sh names itself
 rounds=1
 seconds=5
+warmup=20
 kills=5
 systems="park zookeeper etcd"
-workloads=abcdefg
+workloads=abscdefg
 section=peers
 title="Side by side: park vs ZooKeeper vs etcd"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --kills) kills=$2; shift 2 ;;
     --systems) systems=$2; shift 2 ;;
     --workloads) workloads=$2; shift 2 ;;
@@ -50,7 +57,8 @@ started=$(date +%s)
 
 # --- 1. packages -------------------------------------------------------------------------
 source bench/lib.sh
-install_missing_packages zookeeper etcd-server etcd-client libzookeeper-mt-dev
+install_missing_packages zookeeper etcd-server etcd-client libzookeeper-mt-dev \
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev golang-etcd-server-dev
 
 # --- 2. build ----------------------------------------------------------------------------
 build_bench_targets "${TMPDIR:-/tmp}/fourinone-peers-build.log" fourinone_cli peer_bench
@@ -110,7 +118,7 @@ for system in $systems; do
     echo "$system: the group did not start; its rows stay empty" | tee "$out"
   else
     build/bench/peer_bench --system "$system" --endpoints "$endpoints" --control "$control" \
-      --seconds "$seconds" --kills "$kills" --workloads "$workloads" | tee "$out" || status=$?
+      --seconds "$seconds" --warmup "$warmup" --kills "$kills" --workloads "$workloads" | tee "$out" || status=$?
   fi
   if [ "$status" = 3 ]; then echo "$system: skipped (peer_bench was built without its target)"; fi
   if [ "$status" != 0 ] && [ "$status" != 3 ]; then echo "$system: peer_bench exited $status (see above)"; fi

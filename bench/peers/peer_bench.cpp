@@ -2,8 +2,8 @@
 // park group, through bench/peers/target.hpp; bench/peers.sh starts the three systems and
 // runs this once per system.
 //
-//   peer_bench --system park|zookeeper|etcd --endpoints H:P,H:P,H:P [--workloads abcdefgh]
-//              [--control DIR] [--seconds S] [--inflight N] [--connections C] [--keys K]
+//   peer_bench --system park|zookeeper|etcd --endpoints H:P,H:P,H:P [--workloads abcdefghs]
+//              [--control DIR] [--seconds S] [--warmup S] [--inflight N] [--connections C] [--keys K]
 //              [--value-size B] [--latency-ops N] [--watch-updates N] [--ttl-ms T] [--expiry-runs N]
 //              [--lock-clients N] [--kills N]
 //
@@ -22,6 +22,12 @@
 // (h) election failover: a child process leads (holds a lock with its system's recipe, T ms
 //     session/lease), a standby waits for the same lock; the child is SIGKILLed; time until
 //     the standby holds the lock, i.e. leads (median of N, as (e))
+// (s) saturation: each row of (a) and (b) again with 2C, 4C, 8C connections (N/C in flight on
+//     each, as before), stopping at the first doubling that gains less than 10%
+//
+// With --control, the throughput rows also print the three servers' CPU (from their pid files)
+// and that of every other process beside the load generator's, all over the row and its one
+// second of warm-up.
 //
 // Every figure is printed as "R <system> <row> <value>" for peers.sh, next to a readable line.
 // Nothing here asserts a timing.
@@ -38,15 +44,19 @@
 #include <fstream>
 #include <iostream>
 #include <latch>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bench/cpu_time.hpp"
 #include "bench/percentile.hpp"
 #include "bench/split.hpp"
+#include "server_cpu.hpp"
 #include "target.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -60,6 +70,7 @@ struct Options {
   std::string workloads = "abcdefg";
   std::string control;
   int seconds = 5;
+  int warmup = 20;
   int inflight = 64;
   int connections = 8;
   int keys = 1000;
@@ -82,6 +93,17 @@ double micros(Clock::duration d) { return std::chrono::duration<double, std::mic
 double millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 using bench::cpu_seconds;
+
+// What a throughput row measures.
+enum class Kind { write, linearizable_read, stale_read };
+
+// One throughput row's figures.
+struct Run {
+  double ops = 0;
+  double client_cpu_pct = 0;
+  double servers_cpu_pct = 0;
+  double others_cpu_pct = 0;  // neither the load generator nor the servers: noise
+};
 
 class Bench {
  public:
@@ -133,10 +155,13 @@ class Bench {
               else finished.count_down();
             });
     };
-    double cpu0 = cpu_seconds();
+    const double cpu0 = cpu_seconds(), servers_cpu0 = peers::servers_cpu_seconds(o_.control);
+    const double machine0 = peers::machine_busy_seconds();
     for (int j = 0; j < o_.inflight; ++j) launch(j, 0);
     finished.wait();
-    double cpu = cpu_seconds() - cpu0;
+    const double cpu = cpu_seconds() - cpu0;
+    const double servers_cpu = peers::servers_cpu_seconds(o_.control) - servers_cpu0;
+    const double others_cpu = peers::machine_busy_seconds() - machine0 - cpu - servers_cpu;
     if (row.empty()) return true;
     std::vector<double> all;
     std::uint64_t done = 0, failed = 0;
@@ -145,10 +170,13 @@ class Bench {
       done += s.done;
       failed += s.failed;
     }
-    report(row + "_ops", static_cast<double>(done - failed) / o_.seconds, "ops/s");
+    const double window = o_.seconds + 1.0;
+    last_ = {static_cast<double>(done - failed) / o_.seconds, 100.0 * cpu / window, 100.0 * servers_cpu / window,
+             100.0 * std::max(0.0, others_cpu) / window};
+    report(row + "_ops", last_.ops, "ops/s");
     report(row + "_p50_us", percentile(all, 0.5), "us");
     report(row + "_p99_us", percentile(all, 0.99), "us");
-    report(row + "_client_cpu_pct", 100.0 * cpu / (o_.seconds + 1.0), "% of one core (load generator)");
+    report_cpu(row, last_);
     if (failed) report(row + "_failed", static_cast<double>(failed), "calls failed");
     return failed == 0;
   }
@@ -172,37 +200,96 @@ class Bench {
     return c->prepare_keys(keys, std::string(static_cast<std::size_t>(o_.value_size), 'v'));
   }
 
-  // Each system gets the same warm-up before anything is measured: puts and reads of the
-  // keys for --seconds (the JVM's JIT and etcd's gateway need it more than we do).
+  // Each system gets the same warm-up before anything is measured: puts, linearizable and
+  // cheapest reads of the keys for --warmup seconds. ZooKeeper's JVMs need it: on a freshly
+  // started ensemble the write rate measured right after 5 s of warm-up was about half of what
+  // the same ensemble gave 20 s later (the JIT still compiling, on the cores we measure on).
   bool warm_up() {
     std::vector<std::unique_ptr<peers::Connection>> conns;
     if (!open_connections(conns)) return false;
     std::string value(static_cast<std::size_t>(o_.value_size), 'u');
     std::atomic<std::uint64_t> n{0};
-    return closed_loop("", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
-      if (n++ % 2) c.async_put(k, value, std::move(done));
-      else c.async_get(k, true, std::move(done));
+    const int seconds = std::exchange(o_.seconds, o_.warmup);
+    const bool ok = closed_loop("", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
+      switch (n++ % 3) {
+        case 0: return c.async_put(k, value, std::move(done));
+        case 1: return c.async_get(k, true, std::move(done));
+        default: return c.async_get(k, false, std::move(done));
+      }
     });
+    o_.seconds = seconds;
+    return ok;
   }
 
-  bool writes() {
+  void report_cpu(const std::string& row, const Run& run) {
+    report(row + "_client_cpu_pct", run.client_cpu_pct, "% of one core (load generator)");
+    if (o_.control.empty()) return;
+    report(row + "_servers_cpu_pct", run.servers_cpu_pct, "% of one core (the three servers)");
+    report(row + "_others_cpu_pct", run.others_cpu_pct, "% of one core (every other process of the machine)");
+  }
+
+  // One throughput row of the given kind, on fresh connections.
+  bool throughput(Kind kind, const std::string& row) {
     std::vector<std::unique_ptr<peers::Connection>> conns;
     if (!open_connections(conns)) return false;
     std::string value(static_cast<std::size_t>(o_.value_size), 'w');
-    return closed_loop("a_write", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
-      c.async_put(k, value, std::move(done));
+    return closed_loop(row, conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
+      if (kind == Kind::write) c.async_put(k, value, std::move(done));
+      else c.async_get(k, kind == Kind::linearizable_read, std::move(done));
     });
   }
 
+  bool writes() { return throughput(Kind::write, "a_write") && remember("a_write"); }
+
   bool reads() {
-    std::vector<std::unique_ptr<peers::Connection>> conns;
-    if (!open_connections(conns)) return false;
-    bool ok = closed_loop("b_read_linearizable", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
-      c.async_get(k, true, std::move(done));
-    });
-    ok &= closed_loop("b_read_stale", conns, [&](peers::Connection& c, const std::string& k, peers::Done done) {
-      c.async_get(k, false, std::move(done));
-    });
+    const bool linearizable = throughput(Kind::linearizable_read, "b_read_linearizable") && remember("b_read_linearizable");
+    return throughput(Kind::stale_read, "b_read_stale") && remember("b_read_stale") && linearizable;
+  }
+
+  bool remember(const std::string& row) {
+    measured_[row] = last_;
+    return true;
+  }
+
+  // (s) saturation: each throughput row again with the connections doubled (the same number
+  // in flight on each) until a doubling gains less than 10%, up to 8 times the connections.
+  // The last figure is what more clients no longer raise: the system's, not the load
+  // generator's. The starting point is (a)'s or (b)'s figure when they ran.
+  bool saturation() {
+    const Options saved = o_;
+    bool ok = true;
+    for (const auto& [kind, base, name] : {std::tuple{Kind::write, "a_write", "s_write"},
+                                           std::tuple{Kind::linearizable_read, "b_read_linearizable", "s_read_linearizable"},
+                                           std::tuple{Kind::stale_read, "b_read_stale", "s_read_stale"}}) {
+      const std::string prefix = name;
+      o_ = saved;
+      Run previous;
+      if (auto it = measured_.find(base); it != measured_.end()) {
+        previous = it->second;
+      } else if (throughput(kind, prefix + "_c" + std::to_string(o_.connections))) {
+        previous = last_;
+      } else {
+        ok = false;
+        continue;
+      }
+      double gain = 0;
+      while (o_.connections < 8 * saved.connections) {
+        o_.connections *= 2;
+        o_.inflight *= 2;
+        if (!throughput(kind, prefix + "_c" + std::to_string(o_.connections))) {
+          ok = false;
+          break;
+        }
+        gain = previous.ops > 0 ? 100.0 * (last_.ops / previous.ops - 1) : 0;
+        previous = last_;
+        if (gain < 10) break;
+      }
+      report(prefix + "_saturated_ops", previous.ops, "ops/s, where the last doubling of connections gained < 10% (or at 8x)");
+      report(prefix + "_saturated_connections", o_.connections, "connections");
+      report(prefix + "_last_gain_pct", gain, "% from the last doubling");
+      report_cpu(prefix + "_saturated", previous);
+    }
+    o_ = saved;
     return ok;
   }
 
@@ -499,8 +586,8 @@ class Bench {
         }
       });
     }
-    // The writers above block on calls the dying leader will never answer (etcd's gateway holds
-    // such a call until its 5 s timeout), so they alone would time those timeouts, not the
+    // The writers above block on calls the dying leader will never answer (an etcd client holds
+    // such a call until its 5 s deadline), so they alone would time those timeouts, not the
     // failover. A prober sends a new create every 2 ms whatever is pending; the first write
     // acknowledged after the kill is then the first one the group could take.
     std::atomic<int> probes_pending{0};
@@ -618,6 +705,7 @@ class Bench {
         case 'f': step = locks(); break;
         case 'g': step = failover(); break;
         case 'h': step = election(self); break;
+        case 's': step = saturation(); break;
         default: std::cerr << "unknown workload " << w << "\n"; return 2;
       }
       if (!step) std::cerr << system_ << ": workload " << w << " did not complete cleanly\n";
@@ -628,6 +716,8 @@ class Bench {
 
  private:
   Options o_;
+  Run last_;                             // the last throughput row's figures
+  std::map<std::string, Run> measured_;  // (a)'s and (b)'s, for (s)
   std::unique_ptr<peers::Target> target_;
   std::string system_;
 };
@@ -645,6 +735,7 @@ int main(int argc, char** argv) {
     else if (flag == "--workloads") o.workloads = v;
     else if (flag == "--control") o.control = v;
     else if (flag == "--seconds") o.seconds = std::stoi(v);
+    else if (flag == "--warmup") o.warmup = std::stoi(v);
     else if (flag == "--inflight") o.inflight = std::stoi(v);
     else if (flag == "--connections") o.connections = std::stoi(v);
     else if (flag == "--keys") o.keys = std::stoi(v);

@@ -5,7 +5,7 @@
 # for an even count).
 #
 #   table.sh [ROUNDS]     ROUNDS: only for the table's caption
-awk -v rounds="${1:-1}" '
+awk -v rounds="${1:-1}" -v cores="$(nproc)" '
   $1 == "R" { k = ++count[$2, $3]; all[$2, $3, k] = $4; seen[$2] = 1; rows[$2, $3] = 1 }
   function median_of(s, r,   c, i, j, t, a) {
     c = count[s, r]
@@ -15,6 +15,12 @@ awk -v rounds="${1:-1}" '
   }
   function has(s, r) { return ((s, r) in v) }
   function cell(s, r) { return has(s, r) ? sprintf("%.0f", v[s, r]) : "-" }
+  # "figure with 8 connections -> saturated figure at C connections (+last gain%)" for system s.
+  function saturated(s, base, sat) {
+    if (!has(s, sat "_saturated_ops")) return "-"
+    return sprintf("%s -> %.0f at %.0f (%+.0f%%)", cell(s, base "_ops"), v[s, sat "_saturated_ops"],
+                   v[s, sat "_saturated_connections"], v[s, sat "_last_gain_pct"])
+  }
   function ratio(r, peer) {
     if (!has("park", r) || !has(peer, r) || v[peer, r] + 0 == 0) return "-"
     return sprintf("%.2f", v["park", r] / v[peer, r])
@@ -79,18 +85,39 @@ awk -v rounds="${1:-1}" '
     print ""
     print "Ratios are park / peer: above 1 is better for throughput, below 1 for latency."
     split("a_write b_read_linearizable b_read_stale", names, " ")
+    split("writes;linearizable reads;stale/serializable reads", labels, ";")
+    split("park zookeeper etcd", systems, " ")
+    saturation = 0
+    for (i = 1; i <= 3; i++) for (j = 1; j <= 3; j++) saturation += has(systems[j], "s" substr(names[i], 2) "_saturated_ops")
+    if (saturation) {
+      print ""
+      print "Saturation, workload (s): each throughput row again with the client connections doubled"
+      print "(8 in flight on each, as above) until a doubling gains less than 10%, at most 64"
+      print "connections. The last figure is one more clients no longer raise:"
+      print ""
+      print "| row | park | ZooKeeper | etcd |"
+      print "|---|---:|---:|---:|"
+      for (i = 1; i <= 3; i++) {
+        printf "| %s: ops/s with 8 connections -> where doubling stops gaining (last gain) |", labels[i]
+        for (j = 1; j <= 3; j++) printf " %s |", saturated(systems[j], names[i], "s" substr(names[i], 2))
+        printf "\n"
+      }
+    }
     measured = 0
-    for (i = 1; i <= 3; i++) measured += has("park", names[i] "_client_cpu_pct") || has("zookeeper", names[i] "_client_cpu_pct")
+    for (i = 1; i <= 3; i++) for (j = 1; j <= 3; j++) measured += has(systems[j], names[i] "_client_cpu_pct")
     if (!measured) exit  # no throughput rows in this run
     print ""
-    print "Load generator CPU (peer_bench itself, % of one core of the 2) during the throughput rows:"
+    print "CPU during the throughput rows, in % of one core of the " cores ": the load generator"
+    print "(peer_bench itself), the three servers (/proc/PID/stat), and every other process of the"
+    print "machine (busy time of /proc/stat less those two: noise from outside the benchmark):"
     print ""
-    print "| row | park | ZooKeeper | etcd |"
-    print "|---|---:|---:|---:|"
-    for (i = 1; i <= 3; i++) {
-      if (cell("park", names[i] "_client_cpu_pct") == "-" && cell("zookeeper", names[i] "_client_cpu_pct") == "-") continue
-      printf "| %s | %s | %s | %s |\n", names[i], cell("park", names[i] "_client_cpu_pct"),
-             cell("zookeeper", names[i] "_client_cpu_pct"), cell("etcd", names[i] "_client_cpu_pct")
+    print "| system | row | load generator | servers | others |"
+    print "|---|---|---:|---:|---:|"
+    split("a_write b_read_linearizable b_read_stale s_write_saturated s_read_linearizable_saturated s_read_stale_saturated", cpu_rows, " ")
+    for (j = 1; j <= 3; j++) for (i = 1; i <= 6; i++) {
+      if (!has(systems[j], cpu_rows[i] "_client_cpu_pct")) continue
+      printf "| %s | %s | %s | %s | %s |\n", systems[j], cpu_rows[i], cell(systems[j], cpu_rows[i] "_client_cpu_pct"),
+             cell(systems[j], cpu_rows[i] "_servers_cpu_pct"), cell(systems[j], cpu_rows[i] "_others_cpu_pct")
     }
   }
 '

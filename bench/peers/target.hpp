@@ -4,7 +4,7 @@
 // interface, so the measuring code is one and the same; only the client underneath differs.
 // Each target uses its system's own client and its system's standard way of doing the thing
 // (ZooKeeper: C client, sync+get for linearizable reads, ephemeral-sequential lock recipe;
-// etcd: v3 HTTP/JSON gateway, lease + create-revision lock; park: libfourinone).
+// etcd: gRPC, lease + create-revision lock (its v3lock service); park: libfourinone).
 //
 // Keys are short names ("k17", "f3-1042"); each target maps them into a namespace of its own
 // (ZooKeeper "/bench/k17", etcd "bench/k17", park domain "bench" node "k17").
@@ -31,8 +31,7 @@ class Connection {
 
   // Writes value under key, which exists already (prepare_keys made it). Asynchronous:
   // returns at once; done(ok) runs when the service acknowledged it (ok) or refused/failed.
-  // The caller keeps up to N calls in flight on one connection; a target that cannot
-  // pipeline on one socket (HTTP/1.1) opens more sockets as needed.
+  // The caller keeps up to N calls in flight on one connection.
   virtual void async_put(const std::string& key, const std::string& value, Done done) = 0;
   // Reads key. linearizable: the system's strongest read (ZooKeeper: sync then get; etcd:
   // default range; park: default get). Otherwise its cheapest (ZooKeeper: plain get; etcd:
@@ -98,7 +97,7 @@ class Target {
 };
 
 // Each returns nullptr with a message on stderr when the target was not built (ZooKeeper
-// without libzookeeper-mt-dev).
+// without libzookeeper-mt-dev, etcd without gRPC and etcd's .proto files).
 std::unique_ptr<Target> make_park_target();
 std::unique_ptr<Target> make_zookeeper_target();
 std::unique_ptr<Target> make_etcd_target();

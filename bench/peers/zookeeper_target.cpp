@@ -494,7 +494,14 @@ class ZkConnection final : public Connection {
   }
 
   zhandle_t* open_handle(int timeout_ms) {
-    return zookeeper_init2(hosts_.c_str(), session_watcher, timeout_ms, nullptr, this, 0, client_log);
+    zhandle_t* zh = zookeeper_init2(hosts_.c_str(), session_watcher, timeout_ms, nullptr, this, 0, client_log);
+    // By default the client resolves its host list again (getaddrinfo, with a netlink query of
+    // the interfaces) each time its io thread polls, i.e. for almost every request: a profile
+    // of the read rows had the load generator's time in getaddrinfo and socket setup. Our hosts
+    // are fixed addresses, so resolve them only when a connection is lost (-1), as a client
+    // whose servers do not move between DNS names would be configured.
+    if (zh != nullptr) zoo_set_servers_resolution_delay(zh, -1);
+    return zh;
   }
 
   void on_session(zhandle_t* zh, int state);
