@@ -241,7 +241,7 @@ void ReplicatedLog::process_ready() {
   if (!ready.messages.empty()) transport_.send(std::move(ready.messages));
   ready.messages.clear();
   inflight_.push_back(flight);
-  apply_early(ready);
+  apply_early();
 
   if (ready.hard_state) latest_hard_state_ = ready.hard_state;
   bool must_write = ready.snapshot || !ready.entries.empty() || ready.must_sync;
@@ -257,24 +257,35 @@ void ReplicatedLog::process_ready() {
 }
 
 // Under load the leader always has a Ready on disk, and a Ready that only carries commits
-// would wait behind it: every client write one more fsync late. A leader's committed entries
-// are durable here already (the core counts its own entries only once advance() says they are
-// on disk, and a leader never truncates its log), so they are applied, and their clients
-// answered, as soon as the Ready is taken; on_persisted() finds them applied and skips them.
-// Not past a snapshot still waiting in an earlier Ready (it must be installed first), and not
-// on a follower, whose committed entries may still be on their way to disk. Read states only
-// name an index to wait for: they are noted at once on any server.
-void ReplicatedLog::apply_early(raft::Ready& ready) {
-  for (const auto& rs : ready.read_states) {
-    auto it = reads_.find(rs.context);
-    if (it != reads_.end()) it->second.index = std::max<std::uint64_t>(rs.index, 1);
-  }
-  if (!ready.committed.empty() && is_leader() && !ready.snapshot &&
-      ready.committed.back().index <= raft_->match_index(options_.self)) {
-    for (const auto& flight : inflight_) {
-      if (flight->ready.snapshot && !flight->persisted) return serve_reads();
+// would wait behind it: every client write one more fsync late. So committed entries are
+// applied, and their clients answered, as soon as they are durable on this server, whichever
+// in-flight Ready carries them; on_persisted() then finds them applied and skips them. Strictly
+// in index order (a commit may run ahead of our own disk: two followers are a majority too),
+// only on a leader (a follower's committed entries may be in the very Ready on its way to
+// disk, and may replace older entries there), and never past a snapshot still waiting in an
+// earlier Ready. Read states only name an index to wait for: they are noted at once.
+void ReplicatedLog::apply_early() {
+  for (const auto& flight : inflight_) {
+    for (const auto& rs : flight->ready.read_states) {
+      auto it = reads_.find(rs.context);
+      if (it != reads_.end() && it->second.index == 0) it->second.index = std::max<std::uint64_t>(rs.index, 1);
     }
-    for (const auto& entry : ready.committed) apply_committed(entry);
+  }
+  if (is_leader()) {
+    const std::uint64_t durable = raft_->match_index(options_.self);
+    for (const auto& flight : inflight_) {
+      if (flight->ready.snapshot && !flight->persisted) break;
+      bool blocked = false;
+      for (const auto& entry : flight->ready.committed) {
+        if (entry.index <= applied_) continue;
+        if (entry.index != applied_ + 1 || entry.index > durable) {
+          blocked = true;
+          break;
+        }
+        apply_committed(entry);
+      }
+      if (blocked) break;
+    }
   }
   serve_reads();
 }
@@ -335,6 +346,8 @@ void ReplicatedLog::drain_inflight() {
     inflight_.pop_front();
     on_persisted(flight->ready, flight->status);
   }
+  // Our own disk got further: committed entries of Readies still in flight may be durable now.
+  if (!stopped_ && !failed()) apply_early();
   schedule_ready();
 }
 
@@ -373,7 +386,12 @@ void ReplicatedLog::on_persisted(raft::Ready& ready, const Status& status) {
 }
 
 void ReplicatedLog::apply_committed(const raft::Entry& entry) {
-  if (entry.index <= applied_) return;  // already in the store (restart, snapshot)
+  if (failed() || entry.index <= applied_) return;  // already in the store (restart, snapshot, apply_early)
+  if (entry.index != applied_ + 1) {
+    // Skipping an entry would leave this store behind the others for good.
+    return fail_storage(Status(Errc::internal, "entry " + std::to_string(entry.index) + " arrived to apply after " +
+                                                   std::to_string(applied_) + ": the entries between are missing"));
+  }
   applied_ = entry.index;
   applied_term_ = entry.term;
   auto it = pending_.find(entry.index);

@@ -125,7 +125,7 @@ class ReplicatedLog {
   };
   void schedule_ready();
   void process_ready();
-  void apply_early(raft::Ready& ready);
+  void apply_early();
   void compact_when_applied();
   void drain_inflight();
   void start_write();
