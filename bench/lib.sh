@@ -152,6 +152,13 @@ _runs_from() {
   [[ $1 =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF "$2"
 }
 
+# print_machine: the two "Machine" lines of a RESULTS.md section (cores, CPU, memory, kernel;
+# OS and the commit measured).
+print_machine() {
+  echo "- $(nproc) cores: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo); kernel $(uname -r)"
+  echo "- $(. /etc/os-release && echo "$PRETTY_NAME"); fourinone $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+}
+
 # write_results_section NAME FILE: puts FILE's text into bench/RESULTS.md between the lines
 # "<!-- NAME: begin -->" and "<!-- NAME: end -->", replacing what was there, or appends it
 # with those lines; every other part of the file stays as it was. Each bench script owns one

@@ -122,8 +122,7 @@ section=$work/section.md
   echo
   echo "## Machine"
   echo
-  echo "- $(nproc) cores: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo); kernel $(uname -r)"
-  echo "- $(. /etc/os-release && echo "$PRETTY_NAME"); fourinone $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  print_machine
   echo
   echo "## Park: single server and group"
   echo
