@@ -54,6 +54,9 @@ class Session {
   std::string open(const std::string& hosts) {
     zh_ = zookeeper_init(hosts.c_str(), &Session::watcher, kSessionTimeoutMs, nullptr, this, 0);
     if (zh_ == nullptr) return "zookeeper: zookeeper_init(" + hosts + ") failed";
+    // As in bench/peers: by default the client resolves its host list again for almost every
+    // request; our hosts are fixed addresses, so only when a connection is lost.
+    zoo_set_servers_resolution_delay(zh_, -1);
     std::unique_lock lock(mutex_);
     if (!changed_.wait_for(lock, kCallTimeout, [this] { return zoo_state(zh_) == ZOO_CONNECTED_STATE; }))
       return "zookeeper: no session with " + hosts + " within 10 s";
