@@ -176,6 +176,12 @@ void RpcClient::call(std::string_view body, Clock::time_point deadline, Response
   socket_->send(make_frame(FrameType::request, id, body));
 }
 
+bool RpcClient::notify(std::string_view body) {
+  if (!is_open()) return false;
+  socket_->send(make_frame(FrameType::request, 0, body));
+  return true;
+}
+
 void RpcClient::call_frame(std::string frame, Clock::time_point deadline, ResponseHandler handler) {
   if (!is_open()) {
     handler(Status(Errc::unavailable, "not connected"));

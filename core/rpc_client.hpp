@@ -50,6 +50,10 @@ class RpcClient : public std::enable_shared_from_this<RpcClient> {
   void call(std::string_view body, Clock::time_point deadline, ResponseHandler handler);
   // The same for a body built in place after frame_buffer() (core/frame.hpp): no copy.
   void call_frame(std::string frame, Clock::time_point deadline, ResponseHandler handler);
+  // A one-way request (id 0): the server handles it and never answers. false when not
+  // connected. For messages whose loss the sender notices by other means: Raft's messages
+  // between park servers (Raft resends from its own state) save a frame each way.
+  bool notify(std::string_view body);
   void set_push_handler(PushHandler handler) { on_push_ = std::move(handler); }
   // Called once when an established connection ends.
   void set_close_handler(CloseHandler handler) { on_close_ = std::move(handler); }

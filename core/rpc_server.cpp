@@ -123,6 +123,7 @@ void RpcConnection::on_auth(std::string_view body) {
 }
 
 void RpcConnection::reply(std::uint64_t id, std::string_view body) {
+  if (id == 0) return;  // a one-way request (RpcClient::notify): nobody waits for an answer
   // The other side refuses frames over the limit (and closes the connection): an answer that
   // big becomes a clear error for this one call instead.
   if (body.size() > socket_->max_frame()) {
@@ -136,6 +137,7 @@ void RpcConnection::reply(std::uint64_t id, std::string_view body) {
 }
 
 void RpcConnection::reply_frame(std::uint64_t id, std::string frame) {
+  if (id == 0) return;  // one-way, as in reply()
   if (frame_body_size(frame) > socket_->max_frame()) {
     reply(id, std::string_view(frame).substr(kFrameHeaderSize));  // the same clear error
     return;

@@ -29,7 +29,8 @@ class RpcHandler {
   virtual ~RpcHandler() = default;
   // After a successful handshake.
   virtual void on_open(const RpcConnectionPtr& /*connection*/) {}
-  // One request; answer it (now or later) with connection->reply(id, ...).
+  // One request; answer it (now or later) with connection->reply(id, ...). id 0 is a one-way
+  // request (RpcClient::notify): reply() drops answers to it.
   virtual void on_request(const RpcConnectionPtr& connection, std::uint64_t id, std::string_view body) = 0;
   // True to get on_peek: each request already read, before any of them is handled.
   virtual bool wants_peek() const { return false; }

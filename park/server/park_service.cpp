@@ -204,12 +204,15 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
           return;
         } else if constexpr (std::is_same_v<T, proto::PeerRequest>) {
           if (req.from == 0 || req.from > options_.config.park.servers.size()) {
+            // Peers send one-way (id 0): nobody would read the answer, so say it here too.
+            spdlog::warn("{}: raft messages from unknown server id {} dropped", conn->peer(), req.from);
             response.status = Status(Errc::bad_request, "raft messages from unknown server id " + std::to_string(req.from));
           } else {
             log_.on_peer_messages(req.from, std::move(req.messages));
           }
         } else if constexpr (std::is_same_v<T, proto::PeerChunk>) {
           if (req.from == 0 || req.from > options_.config.park.servers.size()) {
+            spdlog::warn("{}: a raft message chunk from unknown server id {} dropped", conn->peer(), req.from);
             response.status = Status(Errc::bad_request, "raft messages from unknown server id " + std::to_string(req.from));
           } else {
             log_.on_peer_chunk(std::move(req));

@@ -35,7 +35,6 @@ void PeerTransport::send(std::vector<raft::Message> messages) {
     batch.from = options_.self;
     batch.messages.push_back(std::move(m));
   }
-  auto deadline = core::RpcClient::Clock::now() + options_.send_timeout;
   for (auto& [to, batch] : batches) {
     auto it = peers_.find(to);
     if (it == peers_.end()) {
@@ -48,9 +47,11 @@ void PeerTransport::send(std::vector<raft::Message> messages) {
       continue;
     }
     std::string body = core::encode(proto::Request(std::move(batch)));
-    // The answer is an empty acknowledgement; a failure shows as a closed connection.
+    // One-way: Raft learns of a lost message from its own timers and resends from its state,
+    // so an empty acknowledgement per batch would cost a frame each way and tell nothing; a
+    // broken link shows as a closed connection.
     if (body.size() <= options_.chunk_bytes) {
-      peer.conn->call(body, deadline, [](Result<std::string>) {});
+      peer.conn->notify(body);
       continue;
     }
     proto::PeerChunk chunk;
@@ -61,7 +62,7 @@ void PeerTransport::send(std::vector<raft::Message> messages) {
     for (std::uint32_t i = 0; i < chunk.count; ++i) {
       chunk.index = i;
       chunk.bytes = body.substr(i * options_.chunk_bytes, options_.chunk_bytes);
-      peer.conn->call(core::encode(proto::Request(chunk)), deadline, [](Result<std::string>) {});
+      peer.conn->notify(core::encode(proto::Request(chunk)));
     }
   }
 }

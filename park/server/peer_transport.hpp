@@ -29,7 +29,6 @@ class PeerTransport {
     std::map<raft::NodeId, ServerAddress> peers;  // every member but this one
     core::RpcClientOptions client;                // login and frame limit for peer links
     std::chrono::milliseconds reconnect_every{200};
-    std::chrono::milliseconds send_timeout{5000};
     std::size_t chunk_bytes = 4u << 20;          // larger requests go in chunks of this size
     std::uint64_t max_transfer_bytes = 64ull << 30;  // refuse to assemble more than this
   };
