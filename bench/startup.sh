@@ -28,7 +28,6 @@ trap cleanup EXIT
 port=$(free_port)
 sed -e "s|<SERVERS>[^<]*</SERVERS>|<SERVERS>127.0.0.1:$port</SERVERS>|" \
     -e "s|<DATADIR>[^<]*</DATADIR>|<DATADIR>$work/data</DATADIR>|" \
-    -e "s|<SNAPSHOTENTRIES>[^<]*</SNAPSHOTENTRIES>||" \
     -e "0,/<\/SERVERS>/s|</SERVERS>|</SERVERS><SNAPSHOTENTRIES>100000000</SNAPSHOTENTRIES>|" config.xml >"$work/config.xml"
 
 kill_park() {

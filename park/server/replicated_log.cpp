@@ -90,12 +90,12 @@ void ReplicatedLog::schedule_tick() {
 void ReplicatedLog::catch_up_ticks() {
   const auto now = std::chrono::steady_clock::now();
   if (now < last_tick_ + options_.tick) return;
-  auto due = (now - last_tick_) / options_.tick;
   if (!is_leader()) {
     last_tick_ = now;
     raft_->tick();
     return;
   }
+  auto due = (now - last_tick_) / options_.tick;
   last_tick_ += due * options_.tick;
   for (; due > 0 && is_leader(); --due) raft_->tick();
 }
@@ -241,6 +241,7 @@ void ReplicatedLog::process_ready() {
   if (!ready.messages.empty()) transport_.send(std::move(ready.messages));
   ready.messages.clear();
   inflight_.push_back(flight);
+  note_read_states(ready);
   apply_early();
 
   if (ready.hard_state) latest_hard_state_ = ready.hard_state;
@@ -263,31 +264,30 @@ void ReplicatedLog::process_ready() {
 // in index order (a commit may run ahead of our own disk: two followers are a majority too),
 // only on a leader (a follower's committed entries may be in the very Ready on its way to
 // disk, and may replace older entries there), and never past a snapshot still waiting in an
-// earlier Ready. Read states only name an index to wait for: they are noted at once.
+// earlier Ready. Read states only name an index to wait for: note_read_states() notes them as
+// soon as the Ready is taken, on any server.
 void ReplicatedLog::apply_early() {
-  for (const auto& flight : inflight_) {
-    for (const auto& rs : flight->ready.read_states) {
-      auto it = reads_.find(rs.context);
-      if (it != reads_.end() && it->second.index == 0) it->second.index = std::max<std::uint64_t>(rs.index, 1);
-    }
-  }
   if (is_leader()) {
     const std::uint64_t durable = raft_->match_index(options_.self);
     for (const auto& flight : inflight_) {
       if (flight->ready.snapshot && !flight->persisted) break;
-      bool blocked = false;
-      for (const auto& entry : flight->ready.committed) {
+      const auto& committed = flight->ready.committed;
+      if (committed.empty() || committed.back().index <= applied_) continue;  // nothing new here
+      for (const auto& entry : committed) {
         if (entry.index <= applied_) continue;
-        if (entry.index != applied_ + 1 || entry.index > durable) {
-          blocked = true;
-          break;
-        }
+        if (entry.index != applied_ + 1 || entry.index > durable) return serve_reads();
         apply_committed(entry);
       }
-      if (blocked) break;
     }
   }
   serve_reads();
+}
+
+void ReplicatedLog::note_read_states(const raft::Ready& ready) {
+  for (const auto& rs : ready.read_states) {
+    auto it = reads_.find(rs.context);
+    if (it != reads_.end()) it->second.index = std::max<std::uint64_t>(rs.index, 1);
+  }
 }
 
 // Group commit: one write at a time; the readies taken meanwhile (their messages already
@@ -373,11 +373,7 @@ void ReplicatedLog::on_persisted(raft::Ready& ready, const Status& status) {
     spdlog::info("installed the leader's snapshot at index {}", s.index);
   }
   for (const auto& entry : ready.committed) apply_committed(entry);
-  for (const auto& rs : ready.read_states) {
-    auto it = reads_.find(rs.context);
-    if (it != reads_.end()) it->second.index = std::max<std::uint64_t>(rs.index, 1);
-  }
-  serve_reads();
+  serve_reads();  // read states were noted when the Ready was taken (process_ready)
   raft_->advance(ready);
   compact_when_applied();
   maybe_snapshot();

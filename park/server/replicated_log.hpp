@@ -126,6 +126,7 @@ class ReplicatedLog {
   void schedule_ready();
   void process_ready();
   void apply_early();
+  void note_read_states(const raft::Ready& ready);
   void compact_when_applied();
   void drain_inflight();
   void start_write();
