@@ -5,13 +5,14 @@
 //
 // DESIGN (STYLE §2, a thin driver around the pure core in park/raft/):
 // - The io thread owns the Raft core, the store and every callback. A storage thread does the
-//   log writes. Each Ready is handled in the core's order: its `messages` go out at once; its
-//   hard state, snapshot and entries go to the storage thread as one write and one fdatasync;
+//   leader's log writes; a follower writes on its io thread while the storage thread is idle
+//   (writes_inline()). Each Ready is handled in the core's order: its `messages` go out at
+//   once; its hard state, snapshot and entries go to the log as one write and one fdatasync;
 //   back on the io thread `messages_after_persist` go out, the snapshot and committed entries
 //   are applied, clients are answered, and then advance().
-// - Group commit: while one Ready is on disk, new proposals pile up in the core; the next
-//   Ready carries all of them. Proposals arriving within one io-loop turn enter the core as
-//   one batch.
+// - Group commit: while one write is on disk, new proposals pile up in the core and the
+//   Readies taken meanwhile queue for the storage thread, which writes them all as the next
+//   write. Proposals arriving within one io-loop turn enter the core as one batch.
 // - A proposal is answered when the entry at its index commits with the term it was proposed
 //   in; if another leader's entry commits there instead, or we lose leadership first, the
 //   client is told to retry — its (client id, seq) makes the retry exactly-once.
@@ -26,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -129,7 +131,17 @@ class ReplicatedLog {
   void note_read_states(const raft::Ready& ready);
   void compact_when_applied();
   void drain_inflight();
+  // Readies that go to the log as one write (and one fsync).
+  struct WriteBatch {
+    std::vector<std::shared_ptr<InFlight>> flights;
+    std::optional<HardState> hard_state;
+    bool has_snapshot() const { return !flights.empty() && flights.front()->ready.snapshot.has_value(); }
+  };
   void start_write();
+  bool writes_inline() const;
+  void drain_storage_queue();
+  Status write_batch(const WriteBatch& batch);
+  void on_written(const WriteBatch& batch, const Status& status);
   void on_persisted(raft::Ready& ready, const Status& status);
   void apply_committed(const raft::Entry& entry);
   void serve_reads();
@@ -140,7 +152,9 @@ class ReplicatedLog {
   Status not_leader_status() const;
 
   boost::asio::io_context& io_;
-  std::unique_ptr<LogStorage> log_;  // storage thread only, after construction
+  // After construction, written by one thread at a time: the storage thread while
+  // storage_jobs_ > 0, else a follower's io thread (writes_inline()).
+  std::unique_ptr<LogStorage> log_;
   Options options_;
   Callbacks callbacks_;
   std::unique_ptr<raft::Raft> raft_;
@@ -162,7 +176,11 @@ class ReplicatedLog {
   std::map<std::uint64_t, PendingRead> reads_;  // by context
   std::deque<std::shared_ptr<InFlight>> inflight_;  // taken from the core, in order
   std::deque<std::shared_ptr<InFlight>> unwritten_;  // waiting for the next write
-  bool write_in_flight_ = false;
+  int storage_jobs_ = 0;  // batches queued for the storage thread and not yet back (io thread)
+  std::mutex storage_mutex_;
+  std::deque<std::shared_ptr<WriteBatch>> storage_queue_;  // guarded by storage_mutex_
+  bool storage_draining_ = false;                           // guarded by storage_mutex_
+  Status storage_failure_;  // storage thread: the first failed write
   bool ready_posted_ = false;
   std::optional<raft::HardState> latest_hard_state_;  // not yet written (commit-only changes)
   std::uint64_t applied_ = 0;
