@@ -25,6 +25,20 @@ inline std::uint64_t get_be64(const void* data) {
   return v;
 }
 
+inline void put_be32(char* p, std::uint32_t v) {
+  for (int i = 3; i >= 0; --i) {
+    p[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+}
+
+inline std::uint32_t get_be32(const void* data) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
 inline MDB_val as_val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 
 // A log key: the index as 8 big-endian bytes, so LMDB's memcmp order is numeric order.

@@ -1,10 +1,19 @@
 #include "park/log/snapshot_store.hpp"
 
+#include "park/log/crc32c.hpp"
+
 #include <cstring>
 #include <filesystem>
 #include <vector>
 
 namespace fourinone::park {
+
+namespace {
+// A record: u64 term (big-endian), then "FSC1" and the CRC-32C of the data (u32 big-endian),
+// then the data. Records without the marker were written before the checksum: term and data.
+constexpr std::string_view kChecksumMagic = "FSC1";
+constexpr std::size_t kHeaderSize = 16;
+}  // namespace
 
 using lmdb::get_be64;
 using lmdb::IndexKey;
@@ -40,11 +49,13 @@ Status SnapshotStore::put(const Snapshot& snapshot) {
   if (int rc = txn.begin(env_.get(), 0)) return error("begin", rc);
   IndexKey key(snapshot.index);
   MDB_val k = key.val();
-  MDB_val v{8 + snapshot.data.size(), nullptr};
+  MDB_val v{kHeaderSize + snapshot.data.size(), nullptr};
   if (int rc = mdb_put(txn.get(), dbi_, &k, &v, MDB_RESERVE)) return error("put", rc);
   auto* out = static_cast<char*>(v.mv_data);
   lmdb::put_be64(out, snapshot.term);
-  if (!snapshot.data.empty()) std::memcpy(out + 8, snapshot.data.data(), snapshot.data.size());
+  std::memcpy(out + 8, kChecksumMagic.data(), kChecksumMagic.size());
+  lmdb::put_be32(out + 12, crc32c(snapshot.data));
+  if (!snapshot.data.empty()) std::memcpy(out + kHeaderSize, snapshot.data.data(), snapshot.data.size());
   if (int rc = txn.commit()) return error("commit", rc);
   return Status();
 }
@@ -58,9 +69,21 @@ Result<Snapshot> SnapshotStore::get(std::uint64_t index) const {
   int rc = mdb_get(txn.get(), dbi_, &k, &v);
   if (rc == MDB_NOTFOUND) return Status(Errc::not_found, "no snapshot at index " + std::to_string(index) + " in " + dir_);
   if (rc != 0) return error("get", rc);
-  if (v.mv_size < 8) return Status(Errc::internal, "snapshot store in " + dir_ + " is corrupt: short record");
+  const std::string where = "snapshot store in " + dir_ + " is corrupt: the snapshot at index " + std::to_string(index);
+  if (v.mv_size < 8) return Status(Errc::internal, where + " is shorter than its header");
   const char* p = static_cast<const char*>(v.mv_data);
-  return Snapshot{index, get_be64(p), std::string(p + 8, v.mv_size - 8)};
+  const std::string_view rest(p + 8, v.mv_size - 8);
+  if (!rest.starts_with(kChecksumMagic)) {
+    // Written before snapshots carried a checksum: term and data only.
+    return Snapshot{index, get_be64(p), std::string(rest)};
+  }
+  if (v.mv_size < kHeaderSize) return Status(Errc::internal, where + " is shorter than its header");
+  const std::string_view data(p + kHeaderSize, v.mv_size - kHeaderSize);
+  if (crc32c(data) != lmdb::get_be32(p + 12)) {
+    return Status(Errc::internal, where + " fails its checksum (" + std::to_string(data.size()) +
+                                      " bytes): the disk changed it");
+  }
+  return Snapshot{index, get_be64(p), std::string(data)};
 }
 
 Status SnapshotStore::keep_only(std::optional<std::uint64_t> index) {

@@ -131,6 +131,10 @@ class WalLog final : public LogStorage {
   Status create_first_chain();
   Status replay(Segment& segment, bool first_of_chain, bool last);
   Status cut_torn_tail(Segment& segment, std::uint64_t at);
+  static Result<std::optional<wal::Record>> read_record(SegmentReader& reader, const Segment& segment,
+                                                        std::uint64_t at, const wal::RecordHeader& rh);
+  static Result<std::optional<std::uint64_t>> valid_record_behind(SegmentReader& reader, const Segment& segment,
+                                                                  std::uint64_t at, const wal::RecordHeader& rh);
   // Writes `batch` durably at the end of the current segment, or in a new one when it does
   // not fit (or when `new_chain`); returns the offset where batch.bytes begins.
   Result<std::uint64_t> put(const Batch& batch, bool new_chain);
@@ -203,11 +207,21 @@ Status WalLog::init() {
         if (!head.ok()) return head.status();
         auto header = wal::read_record_header(head->data() + kSegmentHeaderSize);
         if (wal::check_segment_header(head->substr(0, kSegmentHeaderSize), seqs[i]) == wal::HeaderCheck::ok &&
-            header.body_size > 0 && first_record + header.body_size <= candidate.file.size()) {
-          auto body = reader.at(first_record, header.body_size);
-          if (!body.ok()) return body.status();
-          auto record = wal::decode_checked(*body, header.crc);
-          if (record && record->type == wal::RecordType::start) begin = i;
+            (header.body_size != 0 || header.crc != 0)) {
+          auto record = read_record(reader, candidate, kSegmentHeaderSize, header);
+          if (!record.ok()) return record.status();
+          if (*record && (*record)->type == wal::RecordType::start) begin = i;
+          if (!*record) {
+            // A start record torn by a crash during a snapshot switch leaves the older chain
+            // in charge; one the disk changed (a valid record behind it) must not.
+            auto behind = valid_record_behind(reader, candidate, kSegmentHeaderSize, header);
+            if (!behind.ok()) return behind.status();
+            if (*behind) {
+              return corrupt(segment_name(seqs[i]) + " at offset " + std::to_string(kSegmentHeaderSize),
+                             "a damaged first record with a valid record behind it at offset " +
+                                 std::to_string(**behind) + ": the disk changed written data");
+            }
+          }
         }
       }
       opened.push_back(std::move(candidate));
@@ -275,39 +289,45 @@ Status WalLog::replay(Segment& segment, bool first_of_chain, bool last) {
     auto head = reader.at(at, kRecordHeaderSize);
     if (!head.ok()) return head.status();
     auto rh = wal::read_record_header(head->data());
-    if (rh.body_size == 0) break;  // the zeros after the last record
+    if (rh.body_size == 0 && rh.crc == 0) break;  // the zeros after the last record
     const std::string where = name + " at offset " + std::to_string(at);
-    std::optional<wal::Record> record;
-    if (at + kRecordHeaderSize + rh.body_size <= segment.file.size()) {
-      auto body = reader.at(at + kRecordHeaderSize, rh.body_size);
-      if (!body.ok()) return body.status();
-      record = wal::decode_checked(*body, rh.crc);
-    }
-    if (!record) {
+    auto record = read_record(reader, segment, at, rh);
+    if (!record.ok()) return record.status();
+    if (!*record) {
       // Only the last write can have been cut short by a crash, and it was never acknowledged.
       if (!last) return corrupt(where, "a damaged record before the last segment");
+      // A torn write ends the data; a valid record behind the damage means the disk changed
+      // bytes that were written and synced (acknowledged writes may be among them): that is
+      // never cut off as a torn tail.
+      auto behind = valid_record_behind(reader, segment, at, rh);
+      if (!behind.ok()) return behind.status();
+      if (*behind) {
+        return corrupt(where, "a damaged record with a valid record behind it at offset " + std::to_string(**behind) +
+                                  ": the disk changed written data (not a write cut short by a crash)");
+      }
       return cut_torn_tail(segment, at);
     }
-    switch (record->type) {
+    const std::optional<wal::Record>& checked = *record;
+    switch (checked->type) {
       case wal::RecordType::start:
         if (!(first_of_chain && first_record)) return corrupt(where, "a start record in the middle of the chain");
-        first_ = record->a + 1;
-        snapshot_term_ = record->b;
-        has_snapshot_ = record->c != 0;
+        first_ = checked->a + 1;
+        snapshot_term_ = checked->b;
+        has_snapshot_ = checked->c != 0;
         break;
       case wal::RecordType::state:
-        hard_state_ = HardState{record->a, record->b, record->c};
+        hard_state_ = HardState{checked->a, checked->b, checked->c};
         break;
       case wal::RecordType::entry: {
-        const std::uint64_t index = record->a;
+        const std::uint64_t index = checked->a;
         if (index < first_ || index > last_index() + 1) {
           return corrupt(where, "entry " + std::to_string(index) + " does not follow the log [" + std::to_string(first_) +
                                     ", " + std::to_string(last_index()) + "]");
         }
         entries_.resize(index - first_);  // a later record for an index replaces the suffix from there
-        entries_.push_back(EntryLocation{record->b, segment.seq, at + kRecordHeaderSize, rh.body_size});
+        entries_.push_back(EntryLocation{checked->b, segment.seq, at + kRecordHeaderSize, rh.body_size});
         opened_.resize(index - first_);
-        opened_.push_back(LogEntry{index, record->b, std::string(record->data)});
+        opened_.push_back(LogEntry{index, checked->b, std::string(checked->data)});
         break;
       }
     }
@@ -315,6 +335,55 @@ Status WalLog::replay(Segment& segment, bool first_of_chain, bool last) {
   }
   if (last) write_at_ = at;
   return Status();
+}
+
+// The record at `at` with header `rh`: nullopt when it runs past the segment, fails its CRC or
+// does not decode.
+Result<std::optional<wal::Record>> WalLog::read_record(SegmentReader& reader, const Segment& segment,
+                                                       std::uint64_t at, const wal::RecordHeader& rh) {
+  if (rh.body_size == 0 || at + kRecordHeaderSize + rh.body_size > segment.file.size()) {
+    return std::optional<wal::Record>();
+  }
+  auto body = reader.at(at + kRecordHeaderSize, rh.body_size);
+  if (!body.ok()) return body.status();
+  return wal::decode_checked(*body, rh.crc);
+}
+
+// Where a valid record follows the damaged one at `at`, if one does. Its length is tried as it
+// reads and with each one of its 32 bits flipped (a flip in the length itself); from the
+// length as it reads, records that fit but fail their CRC are stepped over too (damage that
+// spans several records), up to kDamagedRecordsStepped of them. A valid record found this way
+// has a CRC-32C that matches: random bytes do so once in four billion tries.
+Result<std::optional<std::uint64_t>> WalLog::valid_record_behind(SegmentReader& reader, const Segment& segment,
+                                                                 std::uint64_t at, const wal::RecordHeader& rh) {
+  constexpr int kDamagedRecordsStepped = 64;
+  auto valid_at = [&](std::uint64_t pos) -> Result<bool> {
+    if (pos + kRecordHeaderSize > segment.file.size()) return false;
+    auto head = reader.at(pos, kRecordHeaderSize);
+    if (!head.ok()) return head.status();
+    auto r = read_record(reader, segment, pos, wal::read_record_header(head->data()));
+    if (!r.ok()) return r.status();
+    return r->has_value();
+  };
+  for (int bit = 0; bit < 32; ++bit) {
+    const std::uint64_t pos = at + kRecordHeaderSize + (rh.body_size ^ (std::uint32_t{1} << bit));
+    auto v = valid_at(pos);
+    if (!v.ok()) return v.status();
+    if (*v) return std::optional<std::uint64_t>(pos);
+  }
+  std::uint64_t pos = at + kRecordHeaderSize + rh.body_size;
+  for (int step = 0; step < kDamagedRecordsStepped; ++step) {
+    if (pos + kRecordHeaderSize > segment.file.size()) break;
+    auto head = reader.at(pos, kRecordHeaderSize);
+    if (!head.ok()) return head.status();
+    const auto next = wal::read_record_header(head->data());
+    if (next.body_size == 0 || pos + kRecordHeaderSize + next.body_size > segment.file.size()) break;
+    auto r = read_record(reader, segment, pos, next);
+    if (!r.ok()) return r.status();
+    if (r->has_value()) return std::optional<std::uint64_t>(pos);
+    pos += kRecordHeaderSize + next.body_size;
+  }
+  return std::optional<std::uint64_t>();
 }
 
 Status WalLog::cut_torn_tail(Segment& segment, std::uint64_t at) {

@@ -2,6 +2,8 @@
 // disk) can leave: torn tails, blank segments, leftovers of a snapshot switch, missing or
 // foreign segments, a failing write. The shared LogStorage behaviour is in log_storage_test.cpp.
 #include <doctest/doctest.h>
+
+#include <cstring>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -169,6 +171,100 @@ TEST_CASE("damage before the last segment fails the open as corrupt, naming the 
   CHECK(log.status().code() == Errc::internal);
   CHECK(log.status().message().find("corrupt") != std::string::npos);
   CHECK(log.status().message().find(files[0].filename().string()) != std::string::npos);
+}
+
+namespace {
+
+// Where each record of a segment starts, read from its length fields.
+std::vector<std::size_t> record_offsets(const std::string& bytes) {
+  std::vector<std::size_t> out;
+  std::size_t at = 16;  // the segment header
+  while (at + 8 <= bytes.size()) {
+    std::uint32_t length = 0;
+    std::memcpy(&length, bytes.data() + at, 4);  // little-endian, as the WAL writes it
+    if (length == 0) break;
+    out.push_back(at);
+    at += 8 + length;
+  }
+  return out;
+}
+
+}  // namespace
+
+// A bit the disk flipped is not a torn write: a torn write ends the data, so a damaged record
+// with a valid one behind it must stop the open, whatever byte of it changed (its length, its
+// CRC, its type, index, term or data). Only the final record, which a crash may have cut
+// short, is dropped. Every record of a segment, several bytes and bits each.
+TEST_CASE("a flipped bit in any record but the last fails the open naming segment and offset; in the last record it is a torn tail") {
+  TempDir dir;
+  {
+    auto log = open_wal_ok(dir.path(), WalOptions{1 << 16, false});
+    for (std::uint64_t i = 1; i <= 24; ++i) {
+      append_ok(*log, make_entries(i, i, 1));
+      if (i % 6 == 3) REQUIRE(log->save_hard_state(HardState{1, 2, i - 1}).ok());
+    }
+  }
+  const auto file = segments(dir.path()).back();
+  const std::string original = read_file(file);
+  const auto records = record_offsets(original);
+  REQUIRE(records.size() == 2 + 24 + 4);  // start, state, the entries and four states
+  int trials = 0;
+  for (std::size_t r = 0; r < records.size(); ++r) {
+    const std::size_t begin = records[r];
+    const std::size_t end = r + 1 < records.size() ? records[r + 1] : end_of_data(original);
+    // The length's bytes, the CRC's, the type, and bytes spread over the rest of the body.
+    std::vector<std::size_t> offsets = {begin, begin + 1, begin + 2, begin + 4, begin + 7, begin + 8};
+    for (std::size_t at = begin + 9; at < end; at += std::max<std::size_t>(1, (end - begin) / 5)) offsets.push_back(at);
+    for (std::size_t k = 0; k < offsets.size(); ++k) {
+      std::string bytes = original;
+      const int bit = static_cast<int>((r + k) % 8);
+      bytes[offsets[k]] = static_cast<char>(bytes[offsets[k]] ^ (1 << bit));
+      write_file(file, bytes);
+      auto log = open_wal_log(dir.path(), WalOptions{1 << 16, false});
+      const std::string trial = "record " + std::to_string(r) + " at " + std::to_string(begin) + ", byte " +
+                                std::to_string(offsets[k]) + " bit " + std::to_string(bit);
+      if (r + 1 < records.size()) {
+        REQUIRE_MESSAGE(!log.ok(), trial << ": opened with " << log.value()->last_index() << " entries");
+        CHECK_MESSAGE(log.status().code() == Errc::internal, trial);
+        const std::string& message = log.status().message();
+        CHECK_MESSAGE(message.find("corrupt") != std::string::npos, trial << ": " << message);
+        CHECK_MESSAGE(message.find(file.filename().string() + " at offset " + std::to_string(begin)) != std::string::npos,
+                      trial << ": " << message);
+      } else {
+        REQUIRE_MESSAGE(log.ok(), trial << ": " << log.status().to_string());
+        CHECK_MESSAGE(log.value()->last_index() == 23, trial);
+        CHECK(same_entries(read_ok(*log.value(), 1, 24), make_entries(1, 23, 1)));
+      }
+      ++trials;
+    }
+  }
+  CHECK(trials > 150);
+  write_file(file, original);
+  auto log = open_wal_ok(dir.path(), WalOptions{1 << 16, false});
+  CHECK(same_entries(read_ok(*log, 1, 25), make_entries(1, 24, 1)));
+}
+
+// A snapshot is kept beside the log in LMDB, which does not checksum what it stores.
+TEST_CASE("a snapshot the disk changed fails the open with its index, not a silent wrong state") {
+  TempDir dir;
+  const std::string state(20000, 's');
+  {
+    auto log = open_wal_ok(dir.path(), kSmall);
+    append_ok(*log, make_entries(1, 5, 1));
+    snapshot_ok(*log, Snapshot{4, 1, state});
+  }
+  REQUIRE(open_wal_ok(dir.path(), kSmall)->snapshot()->data == state);
+  const fs::path mdb = dir.path() + "/snapshots/data.mdb";
+  std::string bytes = read_file(mdb);
+  const auto at = bytes.find(state);
+  REQUIRE(at != std::string::npos);
+  bytes[at + 12345] = 't';
+  write_file(mdb, bytes);
+  auto log = open_wal_log(dir.path(), kSmall);
+  REQUIRE_FALSE(log.ok());
+  CHECK(log.status().code() == Errc::internal);
+  CHECK_MESSAGE(log.status().message().find("snapshot at index 4") != std::string::npos, log.status().message());
+  CHECK_MESSAGE(log.status().message().find("checksum") != std::string::npos, log.status().message());
 }
 
 TEST_CASE("a missing segment in the middle of the chain, or a foreign file, fails the open") {
