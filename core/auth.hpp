@@ -33,6 +33,11 @@ inline constexpr std::uint32_t kDefaultAuthIterations = 4096;
 // The most rounds a client agrees to compute (and config.xml accepts): a hostile server must not
 // be able to burn a client's CPU by asking for billions.
 inline constexpr std::uint32_t kMaxAuthIterations = 1'000'000;
+// The login name park servers use between themselves, with the group key (PARK/GROUPKEY) as
+// its password. '#' is outside the characters a user name may have, so no user can take it.
+inline constexpr std::string_view kGroupUser = "#group";
+// The shortest group key config.xml accepts.
+inline constexpr std::size_t kMinGroupKeySize = 16;
 // Bytes of salt in new entries, and of every key, proof and signature (SHA-256 size).
 inline constexpr std::size_t kAuthSaltSize = 16;
 inline constexpr std::size_t kAuthKeySize = 32;

@@ -262,6 +262,8 @@ class ConfigReader {
     const XmlElement* servers = nullptr;
     const XmlElement* heartbeat = nullptr;
     const XmlElement* session_timeout = nullptr;
+    const XmlElement* group_key = nullptr;
+    const XmlElement* group_key_file = nullptr;
     auto milliseconds = [](std::chrono::milliseconds& out, std::int64_t min, std::int64_t max) {
       return [&out, min, max](const XmlElement& e) -> std::string {
         auto v = parse_unsigned(e.text);
@@ -358,11 +360,39 @@ class ConfigReader {
         {"USERS", [&](const XmlElement& e) { return read_users(e.text); }},
         {"ALWAYSTRYLEADER", boolean(&park.always_try_leader)},
         {"LEASEREADS", boolean(&park.lease_reads)},
+        {"GROUPKEY",
+         [&](const XmlElement& e) -> std::string {
+           group_key = &e;  // checked after the row: the error must not show the text
+           park.group_key = e.text;
+           return "";
+         }},
+        {"GROUPKEYFILE",
+         [&](const XmlElement& e) -> std::string {
+           group_key_file = &e;
+           return read_group_key_file(e.text);
+         }},
         {"STARTWEBAPP", boolean(nullptr)},  // accepted for the original's files; no web admin yet
     };
     if (Status s = read_elements(row, "PARK", handlers); !s.ok()) return s;
     if (servers == nullptr) {
       return row_error(row, "PARK", "SERVERS is required, e.g. <SERVERS>localhost:1888</SERVERS>");
+    }
+    if (group_key != nullptr && group_key->text.size() < core::kMinGroupKeySize) {
+      return Status(Errc::config_error,
+                    where(group_key->line) +
+                        "GROUPKEY in row PARK: must be a secret of at least 16 characters that every server of the "
+                        "group shares (e.g. the output of: head -c 24 /dev/urandom | base64); the text is not shown");
+    }
+    if (group_key != nullptr && group_key_file != nullptr) {
+      return element_error(*group_key_file, "PARK", "and GROUPKEY are both given; keep one");
+    }
+    // With logins, a user must not be able to speak for a server (vote, or send entries as a
+    // leader): the servers of a group prove a secret of their own to each other.
+    if (!park.users.empty() && park.servers.size() > 1 && park.group_key.empty()) {
+      return row_error(row, "PARK",
+                       "has USERS for a group of " + std::to_string(park.servers.size()) +
+                           " servers but no GROUPKEY or GROUPKEYFILE: the servers must prove to each other that "
+                           "they belong to the group, or any user could speak for one");
     }
     // A client that beats only once per session timeout loses its session to any delay.
     if (park.heartbeat >= park.session_timeout) {
@@ -393,6 +423,24 @@ class ConfigReader {
       }
       servers.push_back(*address);
     }
+    return "";
+  }
+
+  // The first line of the file, without surrounding blanks; a relative path is resolved against
+  // the config file's folder.
+  std::string read_group_key_file(const std::string& text) {
+    if (text.empty()) return "must name a file holding the group key";
+    const std::string path = resolve_path(config_.dir, text);
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return "cannot read " + path + ": " + std::strerror(errno);
+    std::string line;
+    for (int c; (c = std::fgetc(f)) != EOF && c != '\n';) line.push_back(static_cast<char>(c));
+    std::fclose(f);
+    std::string_view key = trim(line);
+    if (key.size() < core::kMinGroupKeySize) {
+      return path + " must hold a secret of at least 16 characters on its first line";
+    }
+    config_.park.group_key = std::string(key);
     return "";
   }
 

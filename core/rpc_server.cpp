@@ -75,7 +75,8 @@ void RpcConnection::on_hello(std::string_view body) {
   HelloReply reply;
   reply.server_id = options_.server_id;
   reply.server_nonce = random_bytes(18);
-  if (options_.users.empty()) {
+  const bool group_hello = options_.group_login && hello.user == kGroupUser;
+  if (options_.users.empty() && !group_hello) {
     state_ = State::ready;
     handshake_timer_.cancel();
     socket_->send(make_frame(FrameType::hello_reply, 0, encode(reply)));
@@ -87,8 +88,12 @@ void RpcConnection::on_hello(std::string_view body) {
     return;
   }
   reply.auth_required = true;
-  for (const auto& u : options_.users) {
-    if (u.name == hello.user) login_user_ = &u;
+  if (group_hello) {
+    login_user_ = &*options_.group_login;
+  } else {
+    for (const auto& u : options_.users) {
+      if (u.name == hello.user) login_user_ = &u;
+    }
   }
   if (login_user_) {
     reply.salt = login_user_->salt;
@@ -111,12 +116,18 @@ void RpcConnection::on_auth(std::string_view body) {
     return;
   }
   if (!login_user_ || !verify_client_proof(*login_user_, auth_message_, auth.proof)) {
+    if (options_.group_login && login_user_ == &*options_.group_login) {
+      spdlog::warn("{} offered a wrong group key (PARK/GROUPKEY differs from ours)", peer());
+      socket_->fail(0, Status(Errc::unauthenticated, "wrong group key: PARK/GROUPKEY differs between the servers"));
+      return;
+    }
     spdlog::warn("failed login for user '{}' from {}", user_, peer());
     socket_->fail(0, Status(Errc::unauthenticated, "wrong user or password"));
     return;
   }
   state_ = State::ready;
   handshake_timer_.cancel();
+  group_member_ = options_.group_login && login_user_ == &*options_.group_login;
   AuthReply reply{server_signature(*login_user_, auth_message_)};
   socket_->send(make_frame(FrameType::auth_reply, 0, encode(reply)));
   handler_.on_open(shared_from_this());

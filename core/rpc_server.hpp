@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct RpcServerOptions {
   std::uint32_t max_frame = kDefaultMaxFrame;
   std::vector<UserEntry> users;                   // empty: no login
   std::chrono::milliseconds handshake_timeout{5000};
+  // The group members' login (core::kGroupUser, made from the group key): a hello naming it
+  // must log in even when `users` is empty. nullopt: that name is no one in particular.
+  std::optional<UserEntry> group_login;
 };
 
 class RpcConnection : public std::enable_shared_from_this<RpcConnection> {
@@ -67,6 +71,8 @@ class RpcConnection : public std::enable_shared_from_this<RpcConnection> {
   bool on_own_thread();
   const std::string& peer() const noexcept { return socket_->peer(); }
   const std::string& user() const noexcept { return user_; }       // "" without login
+  // Logged in with the group key: another park server of this group (core::kGroupUser).
+  bool is_group_member() const noexcept { return group_member_; }
   std::uint64_t client_id() const noexcept { return client_id_; }
   // The identity used for permissions: the user, or "client-<id>" without logins.
   std::string identity() const;
@@ -90,6 +96,7 @@ class RpcConnection : public std::enable_shared_from_this<RpcConnection> {
   std::uint64_t client_id_ = 0;
   std::string auth_message_;
   const UserEntry* login_user_ = nullptr;
+  bool group_member_ = false;
   asio::steady_timer handshake_timer_;
 };
 

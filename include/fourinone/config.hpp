@@ -73,6 +73,10 @@ struct ParkConfig {
   std::vector<UserEntry> users;                   // USERS: empty = no login required
   bool always_try_leader = false;                 // ALWAYSTRYLEADER (clients)
   bool lease_reads = true;                        // LEASEREADS: the leader serves reads on its lease
+  // GROUPKEY, or the first line of GROUPKEYFILE: the secret the park servers of a group prove
+  // to each other (challenge/response) before one takes another's Raft messages. Empty: any
+  // connection may speak for a server (a warning at start when not on loopback).
+  std::string group_key;
 };
 
 // Row LOG.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/auth.hpp"
 #include "core/wire_archive.hpp"
 
 namespace fourinone::park {
@@ -22,6 +23,12 @@ bool writes_data(const Op& op) {
   return op.kind == OpKind::create || op.kind == OpKind::create_sequential || op.kind == OpKind::update;
 }
 
+// The login the other servers of the group use (core::kGroupUser with the group key).
+std::optional<UserEntry> group_login(const ParkConfig& park) {
+  if (park.group_key.empty()) return std::nullopt;
+  return core::make_user_entry(std::string(core::kGroupUser), park.group_key);
+}
+
 }  // namespace
 
 ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_settings, Recovered recovered,
@@ -33,7 +40,8 @@ ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_setting
       rpc_(io_, *this,
            core::RpcServerOptions{options.self.to_string(),
                                   static_cast<std::uint32_t>(options.config.park.max_value + (1u << 20)),
-                                  options.config.park.users, std::chrono::milliseconds(5000)}),
+                                  options.config.park.users, std::chrono::milliseconds(5000),
+                                  group_login(options.config.park)}),
       hub_(io_, store_, kHistoryBytes),
       log_(io_, std::move(log), std::move(recovered.restore), log_options(),
            ReplicatedLog::Callbacks{[this](const Command& c) { return apply(c); }, [this] { return store_.save(); },
@@ -58,11 +66,13 @@ ReplicatedLog::Options ParkService::log_options() const {
     auto route = options_.peer_routes.find(servers[i]);
     if (route != options_.peer_routes.end()) o.routes[i + 1] = route->second;
   }
-  // Links to peers log in like any client (FOURINONE_USER / FOURINONE_PASSWORD) when USERS
-  // is set, and carry the same frame limit as client requests.
+  // Links to peers log in with the group key (PARK/GROUPKEY), and carry the same frame limit
+  // as client requests. Without a group key there is nothing to prove.
   o.peer_client.client_id = 0x5045455200000000ull | o.self;  // "PEER" + id: readable in logs
-  if (const char* user = std::getenv("FOURINONE_USER")) o.peer_client.user = user;
-  if (const char* password = std::getenv("FOURINONE_PASSWORD")) o.peer_client.password = password;
+  if (!options_.config.park.group_key.empty()) {
+    o.peer_client.user = std::string(core::kGroupUser);
+    o.peer_client.password = options_.config.park.group_key;
+  }
   o.peer_client.max_frame = static_cast<std::uint32_t>(options_.config.park.max_value + (1u << 20));
   return o;
 }
@@ -99,8 +109,34 @@ std::int64_t ParkService::now_ms() {
       .count();
 }
 
+// Loopback is reachable from this machine only; any other address from the network.
+void ParkService::warn_if_open() const {
+  const std::string& host = options_.self.host;
+  if (host == "localhost" || host.starts_with("127.") || host == "::1") return;
+  const auto& park = options_.config.park;
+  if (park.users.empty()) {
+    spdlog::warn("{} listens on {} with no USERS in PARK: anyone who reaches it can read and change every node. "
+                 "Add users (fourinone passwd) and a GROUPKEY; see README, \"Logins\"",
+                 options_.config.file, options_.self.to_string());
+  } else if (park.servers.size() > 1 && park.group_key.empty()) {
+    spdlog::warn("{}: no GROUPKEY in PARK: any connection may speak for a park server", options_.config.file);
+  }
+}
+
+// With a group key, only a connection that logged in with it carries Raft messages: anyone
+// else could vote, or send entries as a leader of a higher term, and take the group's log.
+bool ParkService::may_speak_for_a_server(const core::RpcConnectionPtr& conn) {
+  if (options_.config.park.group_key.empty() || conn->is_group_member()) return true;
+  spdlog::warn("{}: raft messages from a connection that did not log in with the group key (user '{}') refused",
+               conn->peer(), conn->user());
+  conn->fail(0, Status(Errc::no_permission,
+                       "only park servers of this group (logged in with PARK/GROUPKEY) may send raft messages"));
+  return false;
+}
+
 Status ParkService::listen() {
   if (Status s = rpc_.listen(options_.self.host, options_.self.port); !s.ok()) return s;
+  warn_if_open();
   log_.start();
   schedule_tick();
   if (double hours = options_.config.park.clear_period_hours; hours > 0) {
@@ -203,6 +239,7 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
           handle_status(conn, id);
           return;
         } else if constexpr (std::is_same_v<T, proto::PeerRequest>) {
+          if (!may_speak_for_a_server(conn)) return;
           if (req.from == 0 || req.from > options_.config.park.servers.size()) {
             // Peers send one-way (id 0): nobody would read the answer, so say it here too.
             spdlog::warn("{}: raft messages from unknown server id {} dropped", conn->peer(), req.from);
@@ -211,6 +248,7 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
             log_.on_peer_messages(req.from, std::move(req.messages));
           }
         } else if constexpr (std::is_same_v<T, proto::PeerChunk>) {
+          if (!may_speak_for_a_server(conn)) return;
           if (req.from == 0 || req.from > options_.config.park.servers.size()) {
             spdlog::warn("{}: a raft message chunk from unknown server id {} dropped", conn->peer(), req.from);
             response.status = Status(Errc::bad_request, "raft messages from unknown server id " + std::to_string(req.from));

@@ -42,6 +42,8 @@ class ParkService final : public ParkServer, public core::RpcHandler {
  private:
   void handle_write(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::WriteRequest&& request);
   void handle_status(const core::RpcConnectionPtr& conn, std::uint64_t id);
+  bool may_speak_for_a_server(const core::RpcConnectionPtr& conn);
+  void warn_if_open() const;
   void handle_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request&& request);
   void serve_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request& request);
   void reply_not_leader(const core::RpcConnectionPtr& conn, std::uint64_t id, Status why);

@@ -407,6 +407,44 @@ TEST_CASE("bad USERS entries are refused naming the user") {
   check_refused(park_doc("<USERS>gr@ce:10:c2FsdA==:x:y</USERS>"), 4, "USERS in row PARK: ", "gr@ce");
 }
 
+TEST_CASE("GROUPKEY and GROUPKEYFILE give the group's secret; a group with USERS must have one") {
+  const std::string user = "<USERS>" + core::format_user_entry(core::make_user_entry("carol", "pw", 10)) + "</USERS>";
+  const std::string group = "<SERVERS>localhost:1888,localhost:1889</SERVERS>";
+  auto group_doc = [&](const std::string& extra) {
+    return "<PROPSTABLE>\n<PROPSROW DESC=\"PARK\">\n" + group + "\n" + extra + "\n</PROPSROW>\n</PROPSTABLE>\n";
+  };
+  CHECK(parse_ok(park_doc("")).park.group_key.empty());
+  CHECK(parse_ok(park_doc("<GROUPKEY>0123456789abcdefXYZ</GROUPKEY>")).park.group_key == "0123456789abcdefXYZ");
+  CHECK(parse_ok(group_doc(user + "\n<GROUPKEY>0123456789abcdef</GROUPKEY>")).park.users.size() == 1);
+  CHECK(parse_ok(park_doc(user)).park.users.size() == 1);  // one server: nobody to prove anything to
+
+  // Too short: refused on its line, and the secret is not repeated in the message.
+  auto r = parse_config(park_doc("<GROUPKEY>short-secret</GROUPKEY>"), "c.xml");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Errc::config_error);
+  CHECK(r.status().message().rfind("c.xml:4: GROUPKEY in row PARK: must be a secret of at least 16", 0) == 0);
+  CHECK(r.status().message().find("short-secret") == std::string::npos);
+  check_refused(group_doc(user), 2, "row PARK: ", "no GROUPKEY or GROUPKEYFILE");
+
+  auto dir = temp_dir("groupkey");
+  {
+    std::ofstream out(dir / "group.key");
+    out << "  kkkkkkkkkkkkkkkkkkkkkkkk  \nsecond line is ignored\n";
+    std::ofstream shorter(dir / "short.key");
+    shorter << "tiny\n";
+  }
+  Config c = parse_ok(group_doc(user + "\n<GROUPKEYFILE>group.key</GROUPKEYFILE>"), dir.string());
+  CHECK(c.park.group_key == std::string(24, 'k'));
+  check_refused(park_doc("<GROUPKEYFILE>" + (dir / "absent.key").string() + "</GROUPKEYFILE>"), 4,
+                "GROUPKEYFILE in row PARK: ", "cannot read " + (dir / "absent.key").string() + ": No such file");
+  check_refused(park_doc("<GROUPKEYFILE>" + (dir / "short.key").string() + "</GROUPKEYFILE>"), 4,
+                "GROUPKEYFILE in row PARK: ", "at least 16 characters");
+  check_refused(park_doc("<GROUPKEY>0123456789abcdef</GROUPKEY>\n<GROUPKEYFILE>" + (dir / "group.key").string() +
+                         "</GROUPKEYFILE>"),
+                5, "GROUPKEYFILE in row PARK: ", "both given");
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("the commented USERS example in the repository's config.xml is a well-formed entry") {
   std::ifstream in(std::string(FOURINONE_SOURCE_DIR) + "/config.xml");
   std::stringstream text;
