@@ -208,6 +208,12 @@ install_missing_packages() {
   return 0
 }
 
+# What bench/peers.sh and bench/group_cost.sh need for ZooKeeper and etcd: the servers and
+# what peer_bench's clients are built from (ZooKeeper's C client; gRPC, protoc and etcd's
+# .proto files for etcd's native API).
+peer_packages=(zookeeper etcd-server etcd-client libzookeeper-mt-dev
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev golang-etcd-server-dev)
+
 # build_bench_targets LOG TARGET...: installs the project's packages and builds TARGETs into
 # ./build (an existing build folder keeps its build type; a new one gets .ci/build's). On a
 # failure prints the end of LOG and exits.

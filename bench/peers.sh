@@ -57,8 +57,7 @@ started=$(date +%s)
 
 # --- 1. packages -------------------------------------------------------------------------
 source bench/lib.sh
-install_missing_packages zookeeper etcd-server etcd-client libzookeeper-mt-dev \
-  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev golang-etcd-server-dev
+install_missing_packages "${peer_packages[@]}"
 
 # --- 2. build ----------------------------------------------------------------------------
 build_bench_targets "${TMPDIR:-/tmp}/fourinone-peers-build.log" fourinone_cli peer_bench
