@@ -1,7 +1,9 @@
 // fourinone up: starts every park, cache and fttp server of config.xml that lives on this
 // host, each as a child `fourinone ROLE --config F --server HOST:PORT` logging to its own file, and stops
-// them all on SIGINT/SIGTERM (DESIGN §7). A child that dies is reported, not restarted: a
-// supervisor that hides crashes would hide the bugs our fault tests look for.
+// them all on SIGINT/SIGTERM (DESIGN §7). A child that dies is said so on the output and
+// started again after a back-off (1 s, doubling up to 30 s; back to 1 s once a child has run
+// for a minute), so a crash loop neither spins nor hides: every death and restart is a line,
+// and `up` exits 1 at the end when any child died on its own. --no-restart only reports.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -69,6 +71,20 @@ pid_t start_member(const std::string& self_exe, const char* role, const std::str
   ::_exit(127);
 }
 
+// A child as up knows it: what to start again when it dies.
+struct Member {
+  std::string role;
+  ServerAddress server;
+  std::string log_name;
+  std::chrono::steady_clock::time_point started;
+  std::chrono::seconds backoff{1};  // the wait before the next restart
+  int restarts = 0;
+};
+
+constexpr std::chrono::seconds kFirstBackoff{1};
+constexpr std::chrono::seconds kMaxBackoff{30};
+constexpr std::chrono::seconds kStableAfter{60};  // a child that ran this long starts over at 1 s
+
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return std::string("killed by signal ") + ::strsignal(WTERMSIG(status));
@@ -78,14 +94,16 @@ std::string describe_exit(int status) {
 }  // namespace
 
 int up_command(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"config"}, {"help", "no-sync"});
+  auto args = parse_args(argc, argv, 2, {"config"}, {"help", "no-sync", "no-restart"});
   if (!args.ok()) return fail(args.status()), 2;
   if (args->has("help")) {
     std::cout << "usage: fourinone up [--config F]\n"
                  "Starts every park server of PARK/SERVERS, every cache server of the CACHEGROUP rows and every\n"
                  "file server of FTTP/SERVERS in F (default ./config.xml) whose host is this machine, each\n"
                  "logging to DATADIR/HOST_PORT.log (cache servers: DATADIR/cache_HOST_PORT.log, file servers:\n"
-                 "DATADIR/fttp_HOST_PORT.log), and stops them all on Ctrl-C or SIGTERM.\n";
+                 "DATADIR/fttp_HOST_PORT.log), and stops them all on Ctrl-C or SIGTERM. A server that dies is\n"
+                 "started again after 1 s, 2 s, 4 s ... up to 30 s (--no-restart: only reported); the exit\n"
+                 "code is 1 when any server died on its own.\n";
     return 0;
   }
   std::string config_path = std::filesystem::absolute(args->value_or("config", "config.xml")).string();
@@ -108,17 +126,25 @@ int up_command(int argc, char** argv) {
   auto fttp_settings = fileops::load_fttp_settings(config.value());
   if (!fttp_settings.ok()) return fail(fttp_settings.status());
 
-  std::map<pid_t, std::pair<std::string, ServerAddress>> running;  // pid -> (role, address)
-  auto start = [&](const char* role, const ServerAddress& server, const std::string& log_name) {
-    std::string log = data_dir + "/" + log_name + ".log";
-    pid_t pid = start_member(self_exe, role, config_path, server, log, args->has("no-sync"));
+  const bool restart = !args->has("no-restart");
+  std::map<pid_t, Member> running;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, Member>> waiting;  // restarts due then
+  auto launch = [&](Member member) {
+    std::string log = data_dir + "/" + member.log_name + ".log";
+    pid_t pid = start_member(self_exe, member.role.c_str(), config_path, member.server, log, args->has("no-sync"));
     if (pid < 0) {
-      std::cerr << "fourinone up: cannot start " << role << " " << server.to_string() << ": " << std::strerror(errno)
-                << "\n";
+      std::cerr << "fourinone up: cannot start " << member.role << " " << member.server.to_string() << ": "
+                << std::strerror(errno) << "\n";
       return;
     }
-    running[pid] = {role, server};
-    std::cout << role << " " << server.to_string() << " pid " << pid << " log " << log << std::endl;
+    member.started = std::chrono::steady_clock::now();
+    std::cout << member.role << " " << member.server.to_string() << " pid " << pid << " log " << log;
+    if (member.restarts > 0) std::cout << " (restart " << member.restarts << ")";
+    std::cout << std::endl;
+    running[pid] = std::move(member);
+  };
+  auto start = [&](const char* role, const ServerAddress& server, const std::string& log_name) {
+    launch(Member{role, server, log_name, {}, kFirstBackoff, 0});
   };
   for (const auto& server : config->park.servers) {
     if (is_local_host(server.host)) start("park", server, server.host + "_" + std::to_string(server.port));
@@ -144,20 +170,21 @@ int up_command(int argc, char** argv) {
   auto parks_deadline = std::chrono::steady_clock::time_point::max();
   auto signal_role = [&](bool park, int sig) {
     for (const auto& [pid, member] : running) {
-      if ((member.first == "park") == park) ::kill(pid, sig);
+      if ((member.role == "park") == park) ::kill(pid, sig);
     }
   };
-  while (!running.empty()) {
+  while (!running.empty() || (!waiting.empty() && !g_stop_signal)) {
     if (g_stop_signal && !stopping) {
       // Cache servers first, while the park can still take their goodbyes; then the park.
       stopping = true;
+      waiting.clear();
       std::cout << "stopping " << running.size() << " server(s)" << std::endl;
       signal_role(false, SIGTERM);
       parks_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
       stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     }
     if (stopping && !parks_signalled) {
-      bool caches_left = std::any_of(running.begin(), running.end(), [](const auto& r) { return r.second.first != "park"; });
+      bool caches_left = std::any_of(running.begin(), running.end(), [](const auto& r) { return r.second.role != "park"; });
       if (!caches_left || std::chrono::steady_clock::now() > parks_deadline) {
         parks_signalled = true;
         signal_role(true, SIGTERM);
@@ -174,9 +201,36 @@ int up_command(int argc, char** argv) {
       if (it == running.end()) continue;
       bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       if (!clean || !stopping) ++failures;
-      std::cout << it->second.first << " " << it->second.second.to_string() << " " << describe_exit(status) << std::endl;
+      Member member = std::move(it->second);
       running.erase(it);
+      const auto now = std::chrono::steady_clock::now();
+      const auto ran = std::chrono::duration_cast<std::chrono::seconds>(now - member.started);
+      std::cout << member.role << " " << member.server.to_string() << " " << describe_exit(status) << " after "
+                << ran.count() << " s";
+      if (stopping || !restart) {
+        std::cout << std::endl;
+        continue;
+      }
+      // A child that ran a while died of something new: start over with a short wait.
+      if (ran >= kStableAfter) member.backoff = kFirstBackoff;
+      std::cout << "; restarting in " << member.backoff.count() << " s" << std::endl;
+      const auto due = now + member.backoff;
+      member.backoff = std::min(member.backoff * 2, kMaxBackoff);
+      ++member.restarts;
+      waiting.emplace_back(due, std::move(member));
       continue;
+    }
+    if (!stopping) {
+      const auto now = std::chrono::steady_clock::now();
+      for (auto w = waiting.begin(); w != waiting.end();) {
+        if (w->first > now) {
+          ++w;
+          continue;
+        }
+        Member member = std::move(w->second);
+        w = waiting.erase(w);
+        launch(std::move(member));
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
