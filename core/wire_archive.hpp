@@ -37,6 +37,7 @@ class WireInputArchive : public cereal::InputArchive<WireInputArchive, cereal::A
   void load_bytes(void* data, std::size_t size) {
     if (size > in_.size() - pos_) throw cereal::Exception("truncated body: wanted " + std::to_string(size) + " bytes, " +
                                                           std::to_string(in_.size() - pos_) + " left");
+    if (size == 0) return;  // an empty string's data() may be null, and memcpy must not get null
     std::memcpy(data, in_.data() + pos_, size);
     pos_ += size;
   }
@@ -66,13 +67,16 @@ inline std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_SAVE_FUNCTION_NAME(WireO
 
 template <class T>
 inline std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(WireInputArchive& ar, T& t) {
-  ar.load_bytes(&t, sizeof(t));
-  t = to_little_endian(t);
   if constexpr (std::is_same_v<T, bool>) {
-    // Any byte other than 0/1 is garbage, not "true".
-    unsigned char raw;
-    std::memcpy(&raw, &t, 1);
+    // Any byte other than 0/1 is garbage, not "true". Checked as a byte: a bool holding any
+    // other value is undefined behaviour (the fuzzer's UBSan found the old check came too late).
+    unsigned char raw = 0;
+    ar.load_bytes(&raw, 1);
     if (raw > 1) throw cereal::Exception("bad bool byte");
+    t = raw == 1;
+  } else {
+    ar.load_bytes(&t, sizeof(t));
+    t = to_little_endian(t);
   }
 }
 

@@ -52,7 +52,6 @@ class PendingWrites {
  private:
   mutable std::mutex mutex_;
   std::map<std::uint64_t, std::shared_ptr<PendingWrite>> writes_;  // guarded by mutex_
-  std::uint64_t salt_ = 0;                                         // guarded by mutex_
 };
 
 // True for the names PendingWrites gives its temporary files (list hides them).
