@@ -13,7 +13,6 @@
 // Thread-safety: a value type; concurrent reads are safe, writes need the caller's locking.
 #pragma once
 
-#include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 #include <concepts>
 #include <cstdint>
@@ -27,6 +26,7 @@
 #include <variant>
 #include <vector>
 
+#include "fourinone/detail/wire_archive.hpp"
 #include "fourinone/error.hpp"
 
 namespace fourinone {
@@ -37,7 +37,8 @@ struct Bytes {
   friend bool operator==(const Bytes&, const Bytes&) = default;
 };
 
-// A user object in its cereal portable-binary form, with the name of its C++ type.
+// A user object in the wire archive's form (fourinone/detail/wire_archive.hpp), with the name
+// of its C++ type.
 struct WareObject {
   std::string type;   // typeid(T).name() of the type put_object stored
   std::string bytes;
@@ -182,14 +183,12 @@ class WareHouse {
 
 // --- templates -----------------------------------------------------------------------------
 
+// Objects travel in the wire archive: its loader refuses a length field larger than the bytes
+// left before it allocates, so a hostile task input cannot make a worker (or a contractor
+// reading an output) reserve gigabytes. cereal's portable binary archive resized first.
 template <class T>
 WareHouse& WareHouse::put_object(std::string_view key, const T& object) {
-  std::ostringstream out;
-  {
-    cereal::PortableBinaryOutputArchive archive(out);
-    archive(object);
-  }
-  return put(key, WareObject{typeid(T).name(), std::move(out).str()});
+  return put(key, WareObject{typeid(T).name(), core::encode(object)});
 }
 
 template <class T>
@@ -201,16 +200,12 @@ Result<T> WareHouse::get_object(std::string_view key) const {
     return Status(Errc::bad_request, "WareHouse key '" + std::string(key) + "' holds an object of type " + object.type +
                                          ", not " + typeid(T).name());
   }
-  try {
-    std::istringstream in(object.bytes);
-    cereal::PortableBinaryInputArchive archive(in);
-    T result{};
-    archive(result);
-    return result;
-  } catch (const std::exception& e) {
+  T result{};
+  if (Status s = core::decode(object.bytes, result, "WareHouse object"); !s.ok()) {
     return Status(Errc::bad_request, "WareHouse key '" + std::string(key) + "' does not decode as " +
-                                         typeid(T).name() + ": " + e.what());
+                                         typeid(T).name() + ": " + s.message());
   }
+  return result;
 }
 
 }  // namespace fourinone

@@ -2,6 +2,8 @@
 // can fail to decode (worker/warehouse.cpp, worker/worker_info.cpp).
 #include <doctest/doctest.h>
 
+#include <cstring>
+
 #include <cereal/types/vector.hpp>
 #include <cmath>
 #include <cstdint>
@@ -258,6 +260,24 @@ TEST_CASE("put_object and get_object keep a user type and refuse another one") {
   // Bytes that claim to be a Point but are cut short.
   house.put("cut", WareObject{typeid(Point).name(), "\x01"});
   CHECK(house.get_object<Point>("cut").status().code() == Errc::bad_request);
+}
+
+// A task's input comes from the network: a length field inside an object must not make the
+// reader allocate what it claims (cereal's own binary archives resize first, then read).
+TEST_CASE("get_object refuses a length field larger than the object's bytes before allocating") {
+  WareHouse house;
+  house.put_object("p", Point{1, 2, "label", {0.5}});
+  std::string bytes = house.get_object<Point>("p").ok() ? std::get<WareObject>(house.get("p")->variant()).bytes : "";
+  REQUIRE(bytes.size() == 4 + 4 + 8 + 5 + 8 + 8);  // x, y, label's length and bytes, weights' length and one double
+  // weights claims 2^28 doubles (2 GiB) where 8 bytes follow.
+  const std::uint64_t huge = std::uint64_t{1} << 28;
+  std::memcpy(bytes.data() + 4 + 4 + 8 + 5, &huge, 8);
+  house.put("huge", WareObject{typeid(Point).name(), bytes});
+  auto got = house.get_object<Point>("huge");
+  CHECK(got.status().code() == Errc::bad_request);
+  CHECK_MESSAGE(contains_text(got.status().message(), "length field 268435456 exceeds the 8 bytes left"),
+                got.status().message());
+  CHECK(contains_text(got.status().message(), "'huge'"));
 }
 
 TEST_CASE("the task state and exception message round-trip") {
