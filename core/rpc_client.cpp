@@ -19,7 +19,7 @@ constexpr auto kSweepPeriod = std::chrono::milliseconds(50);
 }  // namespace
 
 RpcClient::RpcClient(asio::io_context& io, RpcClientOptions options)
-    : io_(io), options_(std::move(options)), sweep_timer_(io) {}
+    : options_(std::move(options)), sweep_timer_(io) {}
 
 void RpcClient::connect(asio::io_context& io, const ServerAddress& address, const RpcClientOptions& options,
                         ConnectHandler done) {

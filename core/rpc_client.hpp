@@ -73,7 +73,6 @@ class RpcClient : public std::enable_shared_from_this<RpcClient> {
   void on_closed(const Status& why);
   void sweep_deadlines();
 
-  asio::io_context& io_;
   RpcClientOptions options_;
   std::shared_ptr<FramedSocket> socket_;
   asio::steady_timer sweep_timer_;

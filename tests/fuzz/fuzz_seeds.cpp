@@ -13,6 +13,9 @@
 #include <sstream>
 #include <variant>
 
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
 #include "cache/protocol/messages.hpp"
 #include "cache/protocol/views.hpp"
 #include "core/frame.hpp"
@@ -89,6 +92,7 @@ void worker_seeds() {
   WareHouse house;
   house.put("word", "hello").put("count", 3).put("ratio", 0.5).put("flag", true);
   house.put("list", WareValue::List{1, "two", WareValue::Map{{"k", "v"}}});
+  house.put_object("names", std::vector<std::string>{"ann", "bo"});
   seed("worker_fuzz", house.encode());
   seed("worker_fuzz", core::encode(detail::WorkerRequest{detail::WorkerCall::task, 7, 1000, house.encode()}));
 }
