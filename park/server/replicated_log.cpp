@@ -253,8 +253,7 @@ void ReplicatedLog::process_ready() {
     drain_inflight();
     return;
   }
-  unwritten_.push_back(flight);
-  start_write();
+  start_write(flight);
 }
 
 // Under load the leader always has a Ready on disk, and a Ready that only carries commits
@@ -295,38 +294,25 @@ void ReplicatedLog::note_read_states(const raft::Ready& ready) {
 // down together when it returns. It takes the next batch off its queue itself: waiting for
 // the io thread to hand it over cost two thread wake-ups between consecutive fsyncs, which
 // on a busy machine left the disk idle for about as long as it wrote.
-void ReplicatedLog::start_write() {
-  while (!unwritten_.empty()) {
-    auto batch = std::make_shared<WriteBatch>();
-    // A snapshot replaces the log: it travels alone, entries of later readies go next time.
-    if (unwritten_.front()->ready.snapshot) {
-      batch->flights.push_back(unwritten_.front());
-      unwritten_.pop_front();
-    } else {
-      while (!unwritten_.empty() && !unwritten_.front()->ready.snapshot) {
-        batch->flights.push_back(unwritten_.front());
-        unwritten_.pop_front();
-      }
-    }
-    if (latest_hard_state_) {
-      batch->hard_state = HardState{latest_hard_state_->term, latest_hard_state_->vote, latest_hard_state_->commit};
-      latest_hard_state_.reset();
-    }
-    if (writes_inline() && !batch->has_snapshot()) {
-      on_written(*batch, write_batch(*batch));
-      continue;
-    }
-    ++storage_jobs_;
-    std::lock_guard lock(storage_mutex_);
-    storage_queue_.push_back(std::move(batch));
-    if (!storage_draining_) {
-      storage_draining_ = true;
-      asio::post(storage_io_, [this] { drain_storage_queue(); });
-    }
+void ReplicatedLog::start_write(std::shared_ptr<InFlight> flight) {
+  auto batch = std::make_shared<WriteBatch>();
+  batch->flights.push_back(std::move(flight));
+  if (latest_hard_state_) {
+    batch->hard_state = HardState{latest_hard_state_->term, latest_hard_state_->vote, latest_hard_state_->commit};
+    latest_hard_state_.reset();
+  }
+  if (writes_inline() && !batch->has_snapshot()) return on_written(*batch, write_batch(*batch));
+  ++storage_jobs_;
+  std::lock_guard lock(storage_mutex_);
+  storage_queue_.push_back(std::move(batch));
+  if (!storage_draining_) {
+    storage_draining_ = true;
+    asio::post(storage_io_, [this] { drain_storage_queue(); });
   }
 }
 
-// Storage thread. Consecutive batches without a snapshot merge into one write; after a failed
+// Storage thread. Consecutive batches without a snapshot merge into one write (a snapshot
+// replaces the log: it travels alone, later entries go in the next write); after a failed
 // write nothing more is written (a later append would leave a gap) and every batch queued
 // after it fails the same way.
 void ReplicatedLog::drain_storage_queue() {

@@ -131,13 +131,14 @@ class ReplicatedLog {
   void note_read_states(const raft::Ready& ready);
   void compact_when_applied();
   void drain_inflight();
-  // Readies that go to the log as one write (and one fsync).
+  // Readies that go to the log as one write (and one fsync): one per Ready when taken, merged
+  // on the storage thread with those queued behind it.
   struct WriteBatch {
     std::vector<std::shared_ptr<InFlight>> flights;
     std::optional<HardState> hard_state;
     bool has_snapshot() const { return !flights.empty() && flights.front()->ready.snapshot.has_value(); }
   };
-  void start_write();
+  void start_write(std::shared_ptr<InFlight> flight);
   bool writes_inline() const;
   void drain_storage_queue();
   Status write_batch(const WriteBatch& batch);
@@ -175,7 +176,6 @@ class ReplicatedLog {
   std::uint64_t next_read_context_ = 1;
   std::map<std::uint64_t, PendingRead> reads_;  // by context
   std::deque<std::shared_ptr<InFlight>> inflight_;  // taken from the core, in order
-  std::deque<std::shared_ptr<InFlight>> unwritten_;  // waiting for the next write
   int storage_jobs_ = 0;  // batches queued for the storage thread and not yet back (io thread)
   std::mutex storage_mutex_;
   std::deque<std::shared_ptr<WriteBatch>> storage_queue_;  // guarded by storage_mutex_

@@ -44,6 +44,15 @@ void seed(const std::string& target, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+park::Op create_op(const std::string& node, const std::string& value) {
+  park::Op op;
+  op.kind = park::OpKind::create;
+  op.domain = "cfg";
+  op.node = node;
+  op.value = value;
+  return op;
+}
+
 // One seed per kind of park request (each alternative default-made), and a Raft batch.
 template <std::size_t I = 0>
 void park_requests() {
@@ -58,12 +67,7 @@ void park_requests() {
 void park_seeds() {
   park_requests();
   park::proto::WriteRequest write;
-  park::Op create;
-  create.kind = park::OpKind::create;
-  create.domain = "cfg";
-  create.node = "db";
-  create.value = "host=a";
-  write.ops.push_back(create);
+  write.ops.push_back(create_op("db", "host=a"));
   seed("park_request_fuzz", core::encode(park::proto::Request(write)));
   park::proto::PeerRequest peers;
   peers.from = 1;
@@ -173,15 +177,10 @@ void store_seeds() {
   park::Command txn;
   txn.client_id = 7;
   txn.seq = 1;
-  park::Op create;
-  create.kind = park::OpKind::create;
-  create.domain = "cfg";
-  create.node = "db";
-  create.value = "host=a";
-  txn.ops.push_back(create);
-  create.node = "ttl";
-  create.ttl_ms = 1000;
-  txn.ops.push_back(create);
+  txn.ops.push_back(create_op("db", "host=a"));
+  park::Op with_ttl = create_op("ttl", "soon gone");
+  with_ttl.ttl_ms = 1000;
+  txn.ops.push_back(with_ttl);
   (void)store.apply(txn);
   seed("store_fuzz", store.save());
 }

@@ -4,7 +4,6 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <future>
 #include <string>
 #include <thread>
@@ -37,18 +36,6 @@ const std::string kGroupKey = "correct-horse-battery-staple";
 std::string users() {
   return fourinone::core::format_user_entry(fourinone::core::make_user_entry("alice", "wonderland", 100));
 }
-
-// Logins for the test's own calls and for the ctl processes ParkGroup runs.
-struct AsAlice {
-  AsAlice() {
-    ::setenv("FOURINONE_USER", "alice", 1);
-    ::setenv("FOURINONE_PASSWORD", "wonderland", 1);
-  }
-  ~AsAlice() {
-    ::unsetenv("FOURINONE_USER");
-    ::unsetenv("FOURINONE_PASSWORD");
-  }
-};
 
 std::uint64_t term_in_status(const std::string& status) {
   auto at = status.find("\nterm: ");
@@ -102,7 +89,7 @@ Status speak_as_server(std::uint16_t port, const std::string& user, const std::s
 }  // namespace
 
 TEST_CASE("a group with USERS and a GROUPKEY elects a leader, replicates and serves logged-in users") {
-  AsAlice login;
+  fourinone::test::ScopedLogin login("alice", "wonderland");  // for the ctl processes ParkGroup runs
   ParkGroup group(3, ParkGroup::Settings{{"USERS", users()}, {"GROUPKEY", kGroupKey}});
   REQUIRE(group.start_all());
   auto leader = group.wait_for_leader();
@@ -121,7 +108,7 @@ TEST_CASE("a group with USERS and a GROUPKEY elects a leader, replicates and ser
 }
 
 TEST_CASE("with a GROUPKEY a user's login cannot speak for a server, nor can a wrong key; the group goes on") {
-  AsAlice login;
+  fourinone::test::ScopedLogin login("alice", "wonderland");  // for the ctl processes ParkGroup runs
   ParkGroup group(3, ParkGroup::Settings{{"USERS", users()}, {"GROUPKEY", kGroupKey}});
   REQUIRE(group.start_all());
   auto leader = group.wait_for_leader();

@@ -245,6 +245,16 @@ ParkConfigFile write_park_config(const TempDir& dir, const std::map<std::string,
   return file;
 }
 
+ScopedLogin::ScopedLogin(const std::string& user, const std::string& password) {
+  ::setenv("FOURINONE_USER", user.c_str(), 1);
+  ::setenv("FOURINONE_PASSWORD", password.c_str(), 1);
+}
+
+ScopedLogin::~ScopedLogin() {
+  ::unsetenv("FOURINONE_USER");
+  ::unsetenv("FOURINONE_PASSWORD");
+}
+
 std::uint64_t revision_in_status(const std::string& status) {
   auto at = status.find("revision: ");
   return at == std::string::npos ? 0 : std::stoull(status.substr(at + 10));

@@ -36,6 +36,15 @@ std::string read_file(const std::string& path);
 // Polls `done` every 10 ms until it is true or `limit` passes; returns its last answer.
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit);
 
+// FOURINONE_USER / FOURINONE_PASSWORD set for this scope: the login of the CLI processes a
+// test runs (ctl, and the status calls of ParkGroup) and of clients reading the environment.
+struct ScopedLogin {
+  ScopedLogin(const std::string& user, const std::string& password);
+  ~ScopedLogin();
+  ScopedLogin(const ScopedLogin&) = delete;
+  ScopedLogin& operator=(const ScopedLogin&) = delete;
+};
+
 // A child process with stdout and stderr going to files. Killed (SIGKILL) on destruction if
 // still running.
 class Process {
