@@ -28,6 +28,7 @@ const char* ctl_fttp_usage();
 // fourinone ctl ... lock|elect NAME [--wait MS] [--value V] -- COMMAND...: positional[0] is
 // "lock" or "elect"; runs COMMAND while holding the lock or while leading.
 int ctl_lock(Park& park, const Args& args);
+int ctl_member(Park& park, const Args& args);
 int ctl_elect(Park& park, const Args& args);
 // fourinone ctl ... services SERVICE: the live instances of a registry service.
 int ctl_services(Park& park, const Args& args);

@@ -30,6 +30,10 @@ const char* kUsage =
     "                                             any), waiting up to SECONDS; else prints nothing\n"
     "  watch DOMAIN [NODE] [--from REVISION]      one line per change: REVISION TYPE DOMAIN/NODE VALUE\n"
     "  status                                     role, leader, revision, sessions, nodes\n"
+    "  member list                                the group: ID ADDRESS voter|learner ROLE HEALTH\n"
+    "  member add HOST:PORT [--wait SECONDS]      add a park server (started with park --join);\n"
+    "                                             returns once it caught up and votes (admins)\n"
+    "  member remove HOST:PORT                    take a member out of the group (admins)\n"
     "  services SERVICE                           live instances of a registry service, one per\n"
     "                                             line: ID ADDRESS key=value...; compute workers\n"
     "                                             of type T are the service workers.T\n"
@@ -213,6 +217,7 @@ int run(Park& park, const Args& args, const ParkOptions& options) {
               << "\nbytes: " << s->bytes << "\n";
     for (const auto& m : s->members) {
       std::cout << "member: " << m.address << " " << m.role << " " << (m.healthy ? "healthy" : "unhealthy");
+      if (!m.voter) std::cout << " learner";
       if (m.match_index) std::cout << " match " << m.match_index;
       std::cout << "\n";
     }
@@ -282,6 +287,7 @@ int ctl_command(int argc, char** argv) {
   if (args->positional.front() == "lock") return ctl_lock(*park.value(), args.value());
   if (args->positional.front() == "elect") return ctl_elect(*park.value(), args.value());
   if (args->positional.front() == "services") return ctl_services(*park.value(), args.value());
+  if (args->positional.front() == "member") return ctl_member(*park.value(), args.value());
   return run(*park.value(), args.value(), options);
 }
 

@@ -264,6 +264,7 @@ class ConfigReader {
     const XmlElement* session_timeout = nullptr;
     const XmlElement* group_key = nullptr;
     const XmlElement* group_key_file = nullptr;
+    const XmlElement* admins = nullptr;
     auto milliseconds = [](std::chrono::milliseconds& out, std::int64_t min, std::int64_t max) {
       return [&out, min, max](const XmlElement& e) -> std::string {
         auto v = parse_unsigned(e.text);
@@ -358,6 +359,13 @@ class ConfigReader {
            return "";
          }},
         {"USERS", [&](const XmlElement& e) { return read_users(e.text); }},
+        {"ADMINS",
+         [&](const XmlElement& e) -> std::string {
+           admins = &e;
+           park.admins = split_config_list(e.text, ',');
+           std::erase(park.admins, std::string());
+           return "";
+         }},
         {"ALWAYSTRYLEADER", boolean(&park.always_try_leader)},
         {"LEASEREADS", boolean(&park.lease_reads)},
         {"GROUPKEY",
@@ -385,6 +393,16 @@ class ConfigReader {
     }
     if (group_key != nullptr && group_key_file != nullptr) {
       return element_error(*group_key_file, "PARK", "and GROUPKEY are both given; keep one");
+    }
+    if (admins != nullptr) {
+      if (park.users.empty()) {
+        return element_error(*admins, "PARK", "names admins but USERS is empty: without logins everyone may do anything");
+      }
+      for (const auto& name : park.admins) {
+        if (std::none_of(park.users.begin(), park.users.end(), [&](const UserEntry& u) { return u.name == name; })) {
+          return element_error(*admins, "PARK", "names '" + name + "', who is not in USERS");
+        }
+      }
     }
     // With logins, a user must not be able to speak for a server (vote, or send entries as a
     // leader): the servers of a group prove a secret of their own to each other.

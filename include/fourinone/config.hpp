@@ -71,6 +71,9 @@ struct ParkConfig {
   std::uint32_t max_name = 255;                   // MAXNAME: bytes in a domain or node name
   std::uint64_t snapshot_entries = 100'000;       // SNAPSHOTENTRIES: log entries between snapshots
   std::vector<UserEntry> users;                   // USERS: empty = no login required
+  // ADMINS: users (of USERS) who may run admin operations (membership changes). With USERS and
+  // no ADMINS, nobody may; without USERS, everyone may (like every other call then).
+  std::vector<std::string> admins;
   bool always_try_leader = false;                 // ALWAYSTRYLEADER (clients)
   bool lease_reads = true;                        // LEASEREADS: the leader serves reads on its lease
   // GROUPKEY, or the first line of GROUPKEYFILE: the secret the park servers of a group prove

@@ -150,9 +150,11 @@ struct ParkOptions {
 
 struct MemberStatus {
   std::string address;
-  std::string role;     // "leader", "follower", "unreachable", ...
+  std::string role;     // "leader", "follower", "learner", "unreachable", ...
   bool healthy = false;
   std::uint64_t match_index = 0;  // as the leader sees it: log replicated up to here
+  std::uint64_t id = 0;           // the member's id in the group (never reused)
+  bool voter = true;              // false: a learner, catching up before it counts
 };
 
 struct ParkStatus {
@@ -251,6 +253,18 @@ class Park {
   virtual void on_session_state(std::function<void(SessionState)> callback) = 0;
 
   virtual Result<ParkStatus> status() = 0;
+
+  // --- membership (fourinone ctl member) ---------------------------------------------------
+  // One server at a time. add_member puts the park server at HOST:PORT into the group as a
+  // learner; the leader makes it a voter once it has caught up (watch status().members).
+  // Start that server with `fourinone park --join` first or after: it waits for the leader.
+  // remove_member takes a member out (the leader too: it hands over first). Both return once
+  // the change is committed. When USERS are configured only PARK/ADMINS may call them.
+  // Errors: exists / not_found (already in / not in the group), bad_request (the last voter,
+  // a malformed address), unavailable (an earlier change is not committed yet: retry),
+  // no_permission.
+  virtual Status add_member(std::string_view address) = 0;
+  virtual Status remove_member(std::string_view address) = 0;
 
   // --- typed values (see value.hpp) --------------------------------------------------------
   template <class T>

@@ -820,6 +820,15 @@ void ParkClient::async_get(std::string_view domain, std::string_view node, NodeC
   });
 }
 
+Status ParkClient::change_member(bool add, std::string_view address) {
+  auto parsed = parse_server_address(address);
+  if (!parsed.ok()) return parsed.status();
+  return response_status(call_sync(proto::MemberRequest{add, parsed->to_string()}, options_.call_timeout));
+}
+
+Status ParkClient::add_member(std::string_view address) { return change_member(true, address); }
+Status ParkClient::remove_member(std::string_view address) { return change_member(false, address); }
+
 Result<ParkStatus> ParkClient::status() {
   auto r = call_sync(proto::StatusRequest{}, options_.call_timeout);
   if (Status s = response_status(r); !s.ok()) return s;

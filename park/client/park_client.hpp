@@ -75,6 +75,8 @@ class ParkClient final : public Park {
   void on_session_state(std::function<void(SessionState)> callback) override;
 
   Result<ParkStatus> status() override;
+  Status add_member(std::string_view address) override;
+  Status remove_member(std::string_view address) override;
 
   // --- for the parts built on the park (mq/) ---------------------------------------------
   // Any thread. A queue command, exactly once like a write (its seq is set here); done runs
@@ -124,6 +126,7 @@ class ParkClient final : public Park {
 
   // --- any thread ----------------------------------------------------------------------
   Result<proto::Response> call_sync(proto::Request request, std::chrono::milliseconds timeout);
+  Status change_member(bool add, std::string_view address);
   Result<proto::Response> write_sync(proto::WriteRequest request);
   void write_async(proto::WriteRequest request, NodeCallback done);
   Result<std::uint64_t> ensure_session();

@@ -122,8 +122,18 @@ struct MqReply {
   void serialize(A& ar) { ar(result, channels, stats); }
 };
 
+// Adds or removes one member of the group (fourinone ctl member). Admins only when users are
+// configured (PARK/ADMINS). Answered once the change is committed.
+struct MemberRequest {
+  bool add = true;      // else remove
+  std::string address;  // HOST:PORT of the member
+  template <class A>
+  void serialize(A& ar) { ar(add, address); }
+};
+
 using Request = std::variant<WriteRequest, GetRequest, ListRequest, LatestRequest, WatchRequest, UnwatchRequest,
-                             HeartbeatRequest, StatusRequest, PeerRequest, PeerChunk, MqRequest, MqReadRequest>;
+                             HeartbeatRequest, StatusRequest, PeerRequest, PeerChunk, MqRequest, MqReadRequest,
+                             MemberRequest>;
 
 struct Response {
   Status status;
@@ -159,7 +169,7 @@ namespace fourinone {
 
 template <class A>
 void serialize(A& ar, MemberStatus& m) {
-  ar(m.address, m.role, m.healthy, m.match_index);
+  ar(m.address, m.role, m.healthy, m.match_index, m.id, m.voter);
 }
 
 template <class A>

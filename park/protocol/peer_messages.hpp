@@ -24,15 +24,20 @@ void serialize(A& ar, Entry& e) {
 }
 
 template <class A>
+void serialize(A& ar, Membership& m) {
+  ar(m.voters, m.learners, m.context);
+}
+
+template <class A>
 void save(A& ar, const Snapshot& s) {
   static const std::string kEmpty;
-  ar(s.index, s.term, s.data ? *s.data : kEmpty);
+  ar(s.index, s.term, s.data ? *s.data : kEmpty, s.membership);
 }
 
 template <class A>
 void load(A& ar, Snapshot& s) {
   std::string data;
-  ar(s.index, s.term, data);
+  ar(s.index, s.term, data, s.membership);
   s.data = std::make_shared<const std::string>(std::move(data));
 }
 

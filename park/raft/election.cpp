@@ -92,10 +92,11 @@ void Raft::Impl::campaign(bool pre, bool transfer) {
     become_candidate();
     // Our own vote counts only once the term and vote are durable (advance()): a leader
     // elected on an unpersisted self-vote could, after a crash, vote again in the same term.
-    if (peers.empty()) return;
+    if (voters.size() <= 1) return;
   }
   const std::uint64_t vote_term = pre ? term + 1 : term;
-  for (NodeId p : peers) {
+  for (NodeId p : voters) {  // learners have no vote
+    if (p == id) continue;
     Message m = make(pre ? MessageType::pre_vote : MessageType::vote, p);
     m.term = vote_term;
     m.log_index = log.last_index();
@@ -138,8 +139,12 @@ void Raft::Impl::poll(NodeId from, bool granted) {
   votes.emplace(from, granted);  // the first answer from each server counts
   std::size_t yes = 0;
   std::size_t no = 0;
-  for (const auto& [server, g] : votes) (g ? yes : no)++;
-  switch (vote_result(peers.size() + 1, yes, no)) {
+  // Only the answers of the voters of the membership in effect count (it may have changed
+  // since the election started, by an append from a leader of our old term).
+  for (const auto& [server, g] : votes) {
+    if (is_voter(server)) (g ? yes : no)++;
+  }
+  switch (vote_result(voters.size(), yes, no)) {
     case VoteResult::won:
       if (role == Role::pre_candidate) {
         // A majority would vote for us: now raise the term for real.
@@ -165,11 +170,15 @@ void Raft::Impl::tick_election() {
 }
 
 bool Raft::Impl::quorum_active() const {
-  std::size_t active = 1;  // ourselves
-  for (const auto& [server, pr] : progress) {
-    if (pr.recent_active) ++active;
+  std::size_t active = 0;
+  for (NodeId v : voters) {
+    if (v == id) {
+      ++active;
+    } else if (auto it = progress.find(v); it != progress.end() && it->second.recent_active) {
+      ++active;
+    }
   }
-  return active >= majority(peers.size() + 1);
+  return active >= majority(voters.size());
 }
 
 void Raft::Impl::tick_heartbeat() {
@@ -205,10 +214,14 @@ void Raft::Impl::tick_heartbeat() {
     heartbeat_elapsed = 0;
     bcast_heartbeat();
   }
+  // Membership work waits for the tick rather than happening inside the commit that allows
+  // it: stepping down there would pull the progress table out from under its callers.
+  step_down_if_removed();
+  if (role == Role::leader) maybe_promote_learner();
 }
 
 bool Raft::Impl::transfer_leadership(NodeId to) {
-  if (role != Role::leader || !is_member(to)) return false;
+  if (role != Role::leader || !is_voter(to)) return false;
   if (to == id) {
     abort_transfer();
     return true;

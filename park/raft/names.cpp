@@ -56,4 +56,22 @@ const char* progress_state_name(ProgressState state) noexcept {
   return "unknown";
 }
 
+const char* propose_error_name(ProposeError error) noexcept {
+  switch (error) {
+    case ProposeError::none:
+      return "none";
+    case ProposeError::not_leader:
+      return "not_leader";
+    case ProposeError::transferring:
+      return "transferring";
+    case ProposeError::too_large:
+      return "too_large";
+    case ProposeError::change_pending:
+      return "change_pending";
+    case ProposeError::bad_change:
+      return "bad_change";
+  }
+  return "unknown";
+}
+
 }  // namespace fourinone::raft

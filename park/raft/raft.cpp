@@ -17,12 +17,9 @@ namespace {
 
 void validate(const Config& c) {
   if (c.id == 0) config_fatal(c, "id 0 is reserved for \"none\"");
-  if (std::find(c.servers.begin(), c.servers.end(), c.id) == c.servers.end()) {
-    config_fatal(c, "id is not among servers");
-  }
   std::vector<NodeId> sorted = c.servers;
   std::sort(sorted.begin(), sorted.end());
-  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end() || sorted.front() == 0) {
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end() || (!sorted.empty() && sorted.front() == 0)) {
     config_fatal(c, "servers must be distinct and non-zero");
   }
   if (c.heartbeat_ticks < 1) config_fatal(c, "heartbeat_ticks must be >= 1");
@@ -41,10 +38,6 @@ void validate(const Config& c) {
 Raft::Impl::Impl(const Config& config, Restore restore)
     : cfg(config), id(config.id), log(config.id) {
   validate(cfg);
-  for (NodeId s : cfg.servers) {
-    if (s != id) peers.push_back(s);
-  }
-  std::sort(peers.begin(), peers.end());
   // Seeded from Config::seed and our id, so servers given one seed still draw different
   // timeouts, and a simulator replays a run exactly.
   std::seed_seq seq{static_cast<std::uint32_t>(cfg.seed), static_cast<std::uint32_t>(cfg.seed >> 32),
@@ -58,7 +51,13 @@ Raft::Impl::Impl(const Config& config, Restore restore)
     snap_term = restore.snapshot->term;
     snapshot = std::move(restore.snapshot);
   }
+  std::vector<Entry> membership_entries;
+  for (const Entry& e : restore.entries) {
+    if (e.type == EntryType::membership) membership_entries.push_back(e);
+  }
   log.restore_durable(snap_index, snap_term, std::move(restore.entries));
+  set_base_membership(snapshot ? snapshot->membership : std::nullopt, snap_index);
+  track_memberships(membership_entries);
   term = restore.hard_state.term;
   vote = restore.hard_state.vote;
   if (log.last_term() > term) fatal("restored log has an entry from a future term");
@@ -83,11 +82,8 @@ void Raft::Impl::fatal(const std::string& what) const {
   std::abort();
 }
 
-bool Raft::Impl::is_member(NodeId server) const {
-  return server == id || std::binary_search(peers.begin(), peers.end(), server);
-}
-
-bool Raft::Impl::promotable() const { return is_member(id); }
+// Only a voter campaigns: a learner, a removed server and one still waiting to join never do.
+bool Raft::Impl::promotable() const { return is_voter(id); }
 
 Message Raft::Impl::make(MessageType type, NodeId to) const {
   Message m;
@@ -121,8 +117,12 @@ bool Raft::Impl::in_vote_lease() const {
 }
 
 void Raft::Impl::step(const Message& m) {
-  // Messages from outside the group, to someone else, or from ourselves are not ours to act on.
-  if (m.to != id || m.from == id || !is_member(m.from)) return;
+  // Messages to someone else, or from ourselves, are not ours to act on. Messages from servers
+  // outside our membership are (thesis §4.1): a new server learns the membership from a leader
+  // it does not know yet, and a voter whose promotion has not reached us must still get our
+  // vote. A removed server cannot disrupt: it stops campaigning once it has the entry that
+  // removed it, and before that its log lacks that entry, so no majority grants its pre-vote.
+  if (m.to != id || m.from == id || m.from == 0) return;
 
   if (m.term > term) {
     if (m.type == MessageType::vote || m.type == MessageType::pre_vote) {
@@ -280,6 +280,7 @@ Raft& Raft::operator=(Raft&&) noexcept = default;
 void Raft::tick() { impl_->tick(); }
 void Raft::step(const Message& message) { impl_->step(message); }
 ProposeResult Raft::propose(std::vector<std::string> data) { return impl_->propose(std::move(data)); }
+ProposeResult Raft::propose_membership(Membership next) { return impl_->propose_membership(std::move(next)); }
 bool Raft::read_index(std::uint64_t context) { return impl_->read_index(context); }
 bool Raft::transfer_leadership(NodeId to) { return impl_->transfer_leadership(to); }
 void Raft::compact(std::uint64_t index, std::shared_ptr<const std::string> data) {
@@ -297,6 +298,8 @@ std::uint64_t Raft::commit_index() const { return impl_->log.committed(); }
 std::uint64_t Raft::applied_index() const { return impl_->applied; }
 std::uint64_t Raft::last_index() const { return impl_->log.last_index(); }
 std::uint64_t Raft::first_index() const { return impl_->log.first_index(); }
+const Membership& Raft::membership() const { return impl_->conf; }
+std::uint64_t Raft::membership_index() const { return impl_->conf_index; }
 
 std::uint64_t Raft::match_index(NodeId server) const {
   if (impl_->role != Role::leader) return 0;

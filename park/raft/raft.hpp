@@ -46,6 +46,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fourinone::raft {
@@ -55,7 +56,38 @@ using NodeId = std::uint64_t;  // 1-based; 0 means "none"
 enum class EntryType : std::uint8_t {
   normal = 1,  // a proposal's data
   noop = 2,    // appended by a new leader to commit entries of earlier terms (§5.4.2)
+  membership = 3,  // data: encode_membership(); takes effect when appended, not when committed
 };
+
+// Who takes part in the group (thesis §4). Voters elect leaders and make up majorities; learners
+// only receive the log: a new server catches up as a learner before it counts, so adding it
+// never leaves the group waiting on a server with an empty log.
+//
+// Changes go one server at a time (thesis §4.1): any majority of the old voters overlaps any
+// majority of the new, so no two leaders can be elected in one term across a change. Every
+// server uses the latest membership entry in its log, committed or not; a leader proposes the
+// next change only once the previous one is committed and it has committed an entry of its own
+// term (the fix of the thesis' errata for single-server changes).
+struct Membership {
+  std::vector<NodeId> voters;    // sorted, distinct, non-zero
+  std::vector<NodeId> learners;  // sorted, distinct, non-zero, none of them a voter
+  std::string context;           // the driver's (server addresses); opaque to the core
+
+  bool is_voter(NodeId server) const;
+  bool is_learner(NodeId server) const;
+  bool contains(NodeId server) const { return is_voter(server) || is_learner(server); }
+  bool well_formed() const;  // the lists sorted, distinct, non-zero and disjoint
+  friend bool operator==(const Membership&, const Membership&) = default;
+};
+
+// Membership entry data. The first byte is kMembershipMarker, which no other entry the park
+// writes starts with (a Command starts with its kind, 1..127), so a driver can tell a stored
+// membership entry from its own without a type field of its own.
+inline constexpr char kMembershipMarker = static_cast<char>(0xC0);
+std::string encode_membership(const Membership& membership);
+// Nothing for bytes that are not a well-formed membership (wrong marker, short, unsorted...).
+std::optional<Membership> decode_membership(std::string_view data);
+bool is_membership_data(std::string_view data) noexcept;
 
 struct Entry {
   std::uint64_t index = 0;
@@ -75,6 +107,9 @@ struct Snapshot {
   std::uint64_t index = 0;  // last index the snapshot includes
   std::uint64_t term = 0;   // term of that entry
   std::shared_ptr<const std::string> data;  // the state machine's bytes (shared, not copied)
+  // The membership in effect at `index`. Nothing: a snapshot from before memberships lived in
+  // the log; the bootstrap membership (Config::servers) applies.
+  std::optional<Membership> membership;
 };
 
 enum class MessageType : std::uint8_t {
@@ -149,7 +184,13 @@ struct Ready {
 
 struct Config {
   NodeId id = 0;
-  std::vector<NodeId> servers;      // every member, this one included
+  // The bootstrap membership (all voters), used while neither the snapshot nor any log entry
+  // names one: a new group's servers list every member, this one included. Empty: a server
+  // joining a running group, which waits for a leader to reach it (it never campaigns until a
+  // membership from the log makes it a voter).
+  std::vector<NodeId> servers;
+  // A leader promotes a learner to voter once its log has caught up with the commit index.
+  bool auto_promote = true;
   int election_ticks = 10;          // a follower waits [election, 2*election) ticks
   int heartbeat_ticks = 1;
   bool pre_vote = true;
@@ -183,8 +224,12 @@ struct Restore {
 };
 
 // not_leader: ask leader_hint; transferring: a leader transfer is under way, retry on the new
-// leader; too_large: more than Config::max_uncommitted_bytes would wait for commit, retry later.
-enum class ProposeError : std::uint8_t { none = 0, not_leader, transferring, too_large };
+// leader; too_large: more than Config::max_uncommitted_bytes would wait for commit, retry later;
+// change_pending: a membership change is not committed yet (or the new leader has not committed
+// in its term), retry later; bad_change: the membership asked for breaks a rule of
+// propose_membership().
+enum class ProposeError : std::uint8_t { none = 0, not_leader, transferring, too_large, change_pending, bad_change };
+const char* propose_error_name(ProposeError error) noexcept;
 
 struct ProposeResult {
   ProposeError error = ProposeError::none;
@@ -206,6 +251,12 @@ class Raft {
   // is lost first, may be overwritten: the driver learns which by comparing the term of the
   // committed entry at that index with the term it was proposed in.
   ProposeResult propose(std::vector<std::string> data);
+  // Appends a membership entry that changes one server's part (absent, learner or voter), the
+  // context as given. Refused (bad_change) when more than one server changes, nothing changes,
+  // no voter would be left, or the lists are not sorted and distinct; change_pending while an
+  // earlier change is uncommitted. A leader that removes itself leads until the entry commits,
+  // then hands leadership to a caught-up voter and steps down.
+  ProposeResult propose_membership(Membership next);
   // Linearizable read: a ReadState with this context appears once it is safe (at once while
   // the leader holds a lease, Config::lease_reads); on a follower
   // or a leader that loses leadership, never (the driver times out and retries elsewhere).
@@ -232,6 +283,11 @@ class Raft {
   std::uint64_t applied_index() const;
   std::uint64_t last_index() const;
   std::uint64_t first_index() const;  // first entry still in memory
+  // The membership in effect (the latest in the log, committed or not), and the index of the
+  // entry that set it (the snapshot's index when it came with a snapshot, 0 for the bootstrap
+  // one). A driver watches the index to learn of changes.
+  const Membership& membership() const;
+  std::uint64_t membership_index() const;
   // The leader's view of each follower: highest index known replicated (0 if unknown).
   std::uint64_t match_index(NodeId server) const;
   // Ticks since the leader last heard from `server` (leader only; 0 for itself).

@@ -5,6 +5,7 @@
 //   election.cpp    roles, pre-vote, vote, check-quorum, leader transfer
 //   replication.cpp propose, append, heartbeat, snapshot, commit
 //   read_index.cpp  linearizable reads (thesis §6.4)
+//   membership.cpp  who votes and who is replicated to: tracking, changes, learner promotion
 //   ready.cpp       ready() / advance(): what the driver persists, sends and applies
 // Not thread-safe: one owner calls every method (STYLE §6).
 #pragma once
@@ -94,6 +95,22 @@ struct Raft::Impl {
   void note_round_confirmed(std::uint64_t confirmed);
   bool in_vote_lease() const;
 
+  // --- membership.cpp ---
+  // After entries were written to the log (appended, or a conflicting suffix replaced): picks
+  // up the membership entries among them and forgets those a truncation removed.
+  void track_memberships(const std::vector<Entry>& written);
+  // The snapshot at the log's boundary now defines the membership below it.
+  void set_base_membership(std::optional<Membership> from_snapshot, std::uint64_t index);
+  Membership membership_at(std::uint64_t index) const;
+  void refresh_membership();
+  ProposeResult propose_membership(Membership next);
+  void maybe_promote_learner();
+  void step_down_if_removed();
+  bool is_voter(NodeId server) const { return conf.is_voter(server); }
+  // The highest value a majority of voters reached: `own` for us (when we vote), `field` of
+  // the others' progress.
+  std::uint64_t voters_quorum_value(std::uint64_t own, std::uint64_t Progress::*field) const;
+
   // --- ready.cpp ---
   bool has_ready() const;
   Ready ready();
@@ -103,14 +120,22 @@ struct Raft::Impl {
   void send(Message m);                 // may leave at once
   void send_after_persist(Message m);  // only once the Ready's state is durable (thesis §3.8)
   Message make(MessageType type, NodeId to) const;
-  bool is_member(NodeId server) const;
   HardState hard_state() const { return HardState{term, vote, log.committed()}; }
   std::uint64_t self_match() const { return log.persisted(); }
 
   // Configuration (fixed).
   Config cfg;
   NodeId id;
-  std::vector<NodeId> peers;  // every member but us, sorted (deterministic iteration)
+
+  // Membership (membership.cpp): the snapshot's (or bootstrap) one, then one per membership
+  // entry in the log after the snapshot; the latest is in effect.
+  Membership base_conf;
+  std::uint64_t base_conf_index = 0;
+  std::map<std::uint64_t, Membership> log_confs;
+  Membership conf;                  // in effect
+  std::uint64_t conf_index = 0;     // of the entry that set it (base_conf_index for the base)
+  std::vector<NodeId> voters;       // conf.voters
+  std::vector<NodeId> peers;        // every voter and learner but us, sorted (deterministic)
 
   // Persistent state (§5, Figure 2), handed to the driver in Ready::hard_state.
   std::uint64_t term = 0;

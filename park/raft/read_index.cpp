@@ -39,8 +39,8 @@ bool Raft::Impl::read_index(std::uint64_t context) {
 void Raft::Impl::start_reads(const std::vector<std::uint64_t>& contexts) {
   if (contexts.empty()) return;
   const std::uint64_t index = log.committed();
-  if (peers.empty()) {
-    // A group of one is its own majority: nobody else can lead.
+  if (voters.size() == 1 && is_voter(id)) {
+    // A group of one voter is its own majority: nobody else can lead.
     for (std::uint64_t c : contexts) read_states.push_back(ReadState{index, c});
     return;
   }
@@ -78,11 +78,8 @@ void Raft::Impl::note_round_confirmed(std::uint64_t confirmed) {
 }
 
 void Raft::Impl::advance_reads() {
-  std::vector<std::uint64_t> acks;
-  acks.reserve(peers.size() + 1);
-  acks.push_back(read_round);  // we confirm our own leadership for every round
-  for (const auto& [server, pr] : progress) acks.push_back(pr.read_ack);
-  const std::uint64_t confirmed = quorum_value(std::move(acks));
+  // We confirm our own leadership for every round; learners' answers count for nothing.
+  const std::uint64_t confirmed = voters_quorum_value(read_round, &Progress::read_ack);
   note_round_confirmed(confirmed);
   std::size_t done = 0;
   // Rounds are in increasing order in pending_reads.

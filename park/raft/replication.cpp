@@ -11,12 +11,13 @@ namespace {
 
 // A message from the network that breaks the append format is dropped rather than trusted:
 // the entries must follow prev_index one by one, with terms that never go down and never pass
-// the sender's term.
+// the sender's term, and a membership entry must decode.
 bool well_formed_append(const Message& m) {
   std::uint64_t expect = m.log_index + 1;
   std::uint64_t prev_term = m.log_term;
   for (const Entry& e : m.entries) {
     if (e.index != expect || e.term < prev_term || e.term > m.term) return false;
+    if (e.type == EntryType::membership && !decode_membership(e.data)) return false;
     prev_term = e.term;
     ++expect;
   }
@@ -147,6 +148,7 @@ void Raft::Impl::handle_append(const Message& m) {
     // leader's log (Leader Completeness), so say how far we are.
     r.match_index = log.committed();
   } else if (auto last_new = log.maybe_append(m.log_index, m.log_term, m.entries)) {
+    track_memberships(m.entries);
     r.match_index = *last_new;
     // §5.3 receiver rule 5: commit up to the leader's commit, but only over entries this
     // message proved to match the leader's log (not our possibly stale suffix).
@@ -175,7 +177,7 @@ void Raft::Impl::handle_heartbeat(const Message& m) {
 }
 
 void Raft::Impl::handle_snapshot(const Message& m) {
-  if (!m.snapshot) return;
+  if (!m.snapshot || (m.snapshot->membership && !m.snapshot->membership->well_formed())) return;
   const Snapshot& s = *m.snapshot;
   Message r = make(MessageType::append_response, m.from);
   if (s.index <= log.committed()) {
@@ -190,6 +192,7 @@ void Raft::Impl::handle_snapshot(const Message& m) {
     // §7 rule 7: discard the whole log and take the snapshot. Only uncommitted entries are
     // lost (s.index > committed), which is safe.
     log.restore_snapshot(s.index, s.term);
+    set_base_membership(s.membership, s.index);
     snapshot = s;
     snapshot_pending = true;
     r.match_index = s.index;
@@ -284,12 +287,9 @@ void Raft::Impl::handle_heartbeat_response(const Message& m) {
 
 bool Raft::Impl::maybe_commit() {
   if (role != Role::leader) return false;
-  std::vector<std::uint64_t> matches;
-  matches.reserve(peers.size() + 1);
   // Our own entries count only once durable (advance()): committed means on a majority's disks.
-  matches.push_back(self_match());
-  for (const auto& [server, pr] : progress) matches.push_back(pr.match);
-  const std::uint64_t index = quorum_value(std::move(matches));
+  // Learners' copies count for nothing; nor do ours while we lead a membership we left.
+  const std::uint64_t index = voters_quorum_value(self_match(), &Progress::match);
   if (index <= log.committed()) return false;
   // §5.4.2 (thesis §3.6.2, Figure 3.7): only an entry of the current term is committed by
   // counting replicas. An older-term entry on a majority can still be overwritten by a leader
@@ -319,8 +319,10 @@ void Raft::Impl::compact(std::uint64_t index, std::shared_ptr<const std::string>
   if (index <= log.snapshot_index()) return;  // older than what we have
   if (index > applied) fatal("compact beyond the applied index");
   const std::uint64_t t = *log.term(index);
+  Membership at_index = membership_at(index);
   log.compact(index);
-  snapshot = Snapshot{index, t, std::move(data)};
+  snapshot = Snapshot{index, t, std::move(data), at_index};
+  set_base_membership(std::move(at_index), index);
 }
 
 }  // namespace fourinone::raft

@@ -20,7 +20,11 @@ namespace fourinone::park {
 
 struct ParkServerOptions {
   Config config;
-  ServerAddress self;        // which SERVERS entry this is
+  ServerAddress self;        // where this server listens: a SERVERS entry, or any address with join
+  // Join a running group (fourinone park --join) instead of starting one from PARK/SERVERS:
+  // the server waits until a leader adds it (fourinone ctl member add). Ignored once the data
+  // directory knows its member id.
+  bool join = false;
   bool sync = true;          // fsync each batch (tests of non-durability concerns may turn it off)
   // Reach these members through another address than their SERVERS entry (a relay, a NAT),
   // by SERVERS entry. Used by the partition tests to put a cuttable relay between servers.
@@ -29,8 +33,9 @@ struct ParkServerOptions {
 
 class ParkServer {
  public:
-  // Opens the data directory, recovers, binds. Errors: config_error (self not in SERVERS),
-  // unavailable (port taken), internal (storage).
+  // Opens the data directory, recovers, binds. Errors: config_error (self not in SERVERS,
+  // without join or a member id from an earlier start), unavailable (port taken), internal
+  // (storage).
   static Result<std::unique_ptr<ParkServer>> start(const ParkServerOptions& options);
   virtual ~ParkServer() = default;
 

@@ -6,6 +6,7 @@
 
 #include "core/auth.hpp"
 #include "core/wire_archive.hpp"
+#include "park/server/member_id.hpp"
 
 namespace fourinone::park {
 namespace {
@@ -32,9 +33,12 @@ std::optional<UserEntry> group_login(const ParkConfig& park) {
 }  // namespace
 
 ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_settings, Recovered recovered,
-                         std::unique_ptr<LogStorage> log, DataDirLock dir_lock)
+                         std::unique_ptr<LogStorage> log, DataDirLock dir_lock, raft::NodeId member_id,
+                         std::string data_dir)
     : dir_lock_(std::move(dir_lock)),
       options_(options),
+      member_id_(member_id),
+      data_dir_(std::move(data_dir)),
       signals_(io_),
       store_(std::move(recovered.store)),
       rpc_(io_, *this,
@@ -57,15 +61,12 @@ ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_setting
 
 ReplicatedLog::Options ParkService::log_options() const {
   ReplicatedLog::Options o;
-  const auto& servers = options_.config.park.servers;
-  o.servers = servers;
-  o.self = static_cast<raft::NodeId>(std::find(servers.begin(), servers.end(), options_.self) - servers.begin()) + 1;
+  o.servers = options_.config.park.servers;
+  o.self = member_id_;
+  o.save_self = [dir = data_dir_](raft::NodeId id) { return write_member_id(dir, id); };
   o.snapshot_every = options_.config.park.snapshot_entries;
   o.lease_reads = options_.config.park.lease_reads;
-  for (std::size_t i = 0; i < servers.size(); ++i) {
-    auto route = options_.peer_routes.find(servers[i]);
-    if (route != options_.peer_routes.end()) o.routes[i + 1] = route->second;
-  }
+  o.routes = options_.peer_routes;
   // Links to peers log in with the group key (PARK/GROUPKEY), and carry the same frame limit
   // as client requests. Without a group key there is nothing to prove.
   o.peer_client.client_id = 0x5045455200000000ull | o.self;  // "PEER" + id: readable in logs
@@ -238,9 +239,12 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
         } else if constexpr (std::is_same_v<T, proto::StatusRequest>) {
           handle_status(conn, id);
           return;
+        } else if constexpr (std::is_same_v<T, proto::MemberRequest>) {
+          handle_member(conn, id, req);
+          return;
         } else if constexpr (std::is_same_v<T, proto::PeerRequest>) {
           if (!may_speak_for_a_server(conn)) return;
-          if (req.from == 0 || req.from > options_.config.park.servers.size()) {
+          if (req.from == 0) {
             // Peers send one-way (id 0): nobody would read the answer, so say it here too.
             spdlog::warn("{}: raft messages from unknown server id {} dropped", conn->peer(), req.from);
             response.status = Status(Errc::bad_request, "raft messages from unknown server id " + std::to_string(req.from));
@@ -249,7 +253,7 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
           }
         } else if constexpr (std::is_same_v<T, proto::PeerChunk>) {
           if (!may_speak_for_a_server(conn)) return;
-          if (req.from == 0 || req.from > options_.config.park.servers.size()) {
+          if (req.from == 0) {
             spdlog::warn("{}: a raft message chunk from unknown server id {} dropped", conn->peer(), req.from);
             response.status = Status(Errc::bad_request, "raft messages from unknown server id " + std::to_string(req.from));
           } else {
@@ -432,28 +436,57 @@ void ParkService::handle_status(const core::RpcConnectionPtr& conn, std::uint64_
   info.domains = store_.domain_count();
   info.nodes = store_.node_count();
   info.bytes = store_.bytes();
-  const auto& servers = log_.servers();
-  for (raft::NodeId i = 1; i <= servers.size(); ++i) {
+  for (const auto& member : log_.members()) {
     MemberStatus m;
-    m.address = servers[i - 1].to_string();
+    m.id = member.id;
+    m.voter = member.voter;
+    m.address = member.address.to_string();
     bool is_leader = m.address == info.leader;
-    if (i == log_.self()) {
-      m.role = info.role;
+    if (member.id == log_.self()) {
+      m.role = member.voter ? info.role : "learner";
       m.healthy = !log_.failed();
     } else if (log_.is_leader()) {
       // The leader knows: a follower it heard from within an election timeout is healthy.
-      m.healthy = log_.ticks_since_heard(i) < log_.election_ticks();
-      m.role = m.healthy ? "follower" : "unreachable";
-      m.match_index = log_.match_index(i);
+      m.healthy = log_.ticks_since_heard(member.id) < log_.election_ticks();
+      m.role = !m.healthy ? "unreachable" : member.voter ? "follower" : "learner";
+      m.match_index = log_.match_index(member.id);
     } else {
-      m.role = is_leader ? "leader" : "follower";  // as far as a follower can tell
-      m.healthy = log_.peer_connected(i);
+      // As far as a follower can tell.
+      m.role = is_leader ? "leader" : member.voter ? "follower" : "learner";
+      m.healthy = log_.peer_connected(member.id);
     }
     info.members.push_back(std::move(m));
   }
   response.revision = info.revision;
   response.info = std::move(info);
   conn->reply(id, core::encode(response));
+}
+
+Status ParkService::check_admin(const core::RpcConnectionPtr& conn, const char* operation) const {
+  const auto& park = options_.config.park;
+  if (park.users.empty()) return {};
+  const auto& admins = park.admins;
+  if (std::find(admins.begin(), admins.end(), conn->user()) != admins.end()) return {};
+  return Status(Errc::no_permission, std::string(operation) + " is for admins: user '" + conn->user() +
+                                         "' is not in PARK/ADMINS");
+}
+
+void ParkService::handle_member(const core::RpcConnectionPtr& conn, std::uint64_t id,
+                                const proto::MemberRequest& request) {
+  auto answer = [this, weak = std::weak_ptr<core::RpcConnection>(conn), id](const Status& status) {
+    auto c = weak.lock();
+    if (!c || !c->is_open()) return;
+    if (status.code() == Errc::not_leader) return reply_not_leader(c, id, status);
+    proto::Response response;
+    response.status = status;
+    response.revision = store_.revision();
+    c->reply(id, core::encode(response));
+  };
+  if (Status s = check_admin(conn, request.add ? "adding a member" : "removing a member"); !s.ok()) return answer(s);
+  auto address = parse_server_address(request.address);
+  if (!address.ok()) return answer(address.status());
+  log_.change_membership(request.add ? ReplicatedLog::MemberChange::add : ReplicatedLog::MemberChange::remove,
+                         address.value(), answer);
 }
 
 void ParkService::reply_not_leader(const core::RpcConnectionPtr& conn, std::uint64_t id, Status why) {

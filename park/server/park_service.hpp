@@ -26,8 +26,9 @@ namespace fourinone::park {
 class ParkService final : public ParkServer, public core::RpcHandler {
  public:
   // `recovered` is what park/server/recovery.hpp rebuilt from `log`.
+  // `member_id`: our Raft id (0: joining; member_id.hpp), kept in `data_dir`.
   ParkService(const ParkServerOptions& options, MqSettings mq_settings, Recovered recovered,
-              std::unique_ptr<LogStorage> log, DataDirLock dir_lock);
+              std::unique_ptr<LogStorage> log, DataDirLock dir_lock, raft::NodeId member_id, std::string data_dir);
   ~ParkService() override;
 
   Status listen();
@@ -42,6 +43,9 @@ class ParkService final : public ParkServer, public core::RpcHandler {
  private:
   void handle_write(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::WriteRequest&& request);
   void handle_status(const core::RpcConnectionPtr& conn, std::uint64_t id);
+  void handle_member(const core::RpcConnectionPtr& conn, std::uint64_t id, const proto::MemberRequest& request);
+  // Admin operations (membership): anyone without USERS, else the users in PARK/ADMINS.
+  Status check_admin(const core::RpcConnectionPtr& conn, const char* operation) const;
   bool may_speak_for_a_server(const core::RpcConnectionPtr& conn);
   void warn_if_open() const;
   void handle_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request&& request);
@@ -90,6 +94,8 @@ class ParkService final : public ParkServer, public core::RpcHandler {
 
   DataDirLock dir_lock_;  // first in, last out: held until everything else is gone
   ParkServerOptions options_;
+  raft::NodeId member_id_;
+  std::string data_dir_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   Store store_;

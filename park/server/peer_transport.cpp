@@ -22,6 +22,23 @@ void PeerTransport::stop() {
   }
 }
 
+void PeerTransport::set_peers(const std::map<raft::NodeId, ServerAddress>& peers) {
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    auto now = peers.find(it->first);
+    if (now != peers.end() && now->second == it->second.address) {
+      ++it;
+      continue;
+    }
+    // Gone from the group, or moved: close the old link (a new one opens on the next send).
+    if (it->second.conn) it->second.conn->close();
+    it = peers_.erase(it);
+  }
+  for (const auto& [id, address] : peers) {
+    if (!peers_.count(id)) peers_[id].address = address;
+  }
+  options_.peers = peers;
+}
+
 bool PeerTransport::connected(raft::NodeId id) const {
   auto it = peers_.find(id);
   return it != peers_.end() && it->second.conn && it->second.conn->is_open();
@@ -111,7 +128,12 @@ void PeerTransport::connect(raft::NodeId id, Peer& peer) {
                                if (r.ok()) r.value()->close();
                                return;
                              }
-                             Peer& p = peers_[id];
+                             auto it = peers_.find(id);
+                             if (it == peers_.end()) {  // left the group while we connected
+                               if (r.ok()) r.value()->close();
+                               return;
+                             }
+                             Peer& p = it->second;
                              p.connecting = false;
                              if (!r.ok()) {
                                spdlog::debug("peer {} ({}) unreachable: {}", id, p.address.to_string(),

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/wire_archive.hpp"
+#include "park/server/stored_snapshot.hpp"
 #include "park/store/serialize.hpp"
 
 namespace fourinone::park {
@@ -15,7 +16,9 @@ raft::Entry to_raft_entry(LogEntry e) {
   raft::Entry out;
   out.index = e.index;
   out.term = e.term;
-  out.type = e.data.empty() ? raft::EntryType::noop : raft::EntryType::normal;
+  out.type = e.data.empty()                       ? raft::EntryType::noop
+             : raft::is_membership_data(e.data) ? raft::EntryType::membership
+                                                : raft::EntryType::normal;
   out.data = std::move(e.data);
   return out;
 }
@@ -50,8 +53,13 @@ Result<Recovered> recover(LogStorage& log, const StoreLimits& limits) {
   Recovered out{Store(limits), raft::Restore{}};
   std::uint64_t applied = 0;
   if (auto snap = log.snapshot()) {
+    auto stored = unwrap_snapshot(std::move(snap->data));
+    if (!stored.ok()) {
+      return Status(Errc::internal, "snapshot at index " + std::to_string(snap->index) +
+                                        " is corrupt: " + stored.status().message());
+    }
     // One copy of the snapshot's bytes, shared by the store's load and the core.
-    auto data = std::make_shared<const std::string>(std::move(snap->data));
+    auto data = std::make_shared<const std::string>(std::move(stored->store_bytes));
     auto loaded = Store::load(*data, limits);
     if (!loaded.ok()) {
       return Status(Errc::internal, "snapshot at index " + std::to_string(snap->index) +
@@ -59,7 +67,7 @@ Result<Recovered> recover(LogStorage& log, const StoreLimits& limits) {
     }
     out.store = std::move(loaded).value();
     applied = snap->index;
-    out.restore.snapshot = raft::Snapshot{snap->index, snap->term, std::move(data)};
+    out.restore.snapshot = raft::Snapshot{snap->index, snap->term, std::move(data), std::move(stored->membership)};
   }
   auto entries = entries_after_snapshot(log);
   if (!entries.ok()) return entries.status();
@@ -71,7 +79,8 @@ Result<Recovered> recover(LogStorage& log, const StoreLimits& limits) {
   for (LogEntry& entry : entries.value()) {
     if (entry.index > applied && entry.index <= commit) {
       applied = entry.index;
-      if (!entry.data.empty()) {  // a leader's noop entry carries nothing to apply
+      // A leader's noop entry carries nothing to apply; a membership entry is the core's.
+      if (!entry.data.empty() && !raft::is_membership_data(entry.data)) {
         Command command;
         if (Status s = core::decode(entry.data, command, "log entry"); !s.ok()) {
           return Status(Errc::internal, "log entry " + std::to_string(entry.index) + " is corrupt: " + s.message());

@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <limits>
 #include <random>
 
 #include "core/wire_archive.hpp"
 #include "park/server/recovery.hpp"
+#include "park/server/stored_snapshot.hpp"
 #include "park/store/serialize.hpp"
 
 namespace fourinone::park {
@@ -19,15 +21,8 @@ LogEntry to_log_entry(const raft::Entry& e) {
   return LogEntry{e.index, e.term, e.type == raft::EntryType::noop ? std::string() : e.data};
 }
 
-std::map<raft::NodeId, ServerAddress> peers_of(const ReplicatedLog::Options& o) {
-  std::map<raft::NodeId, ServerAddress> peers;
-  for (std::size_t i = 0; i < o.servers.size(); ++i) {
-    if (i + 1 == o.self) continue;
-    auto route = o.routes.find(i + 1);
-    peers[i + 1] = route != o.routes.end() ? route->second : o.servers[i];
-  }
-  return peers;
-}
+// The core's id while a joining server waits for its own: no message is ever addressed to it.
+constexpr raft::NodeId kNotYetJoined = std::numeric_limits<raft::NodeId>::max();
 
 }  // namespace
 
@@ -37,26 +32,98 @@ ReplicatedLog::ReplicatedLog(asio::io_context& io, std::unique_ptr<LogStorage> l
       log_(std::move(log)),
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),
-      transport_(io, PeerTransport::Options{options_.self, peers_of(options_), options_.peer_client}),
+      transport_(io, PeerTransport::Options{options_.self, {}, options_.peer_client}),
       tick_timer_(io),
       storage_work_(storage_io_.get_executor()),
       applied_(restore.applied) {
+  snapshot_index_ = restore.snapshot ? restore.snapshot->index : 0;
+  if (restore.snapshot && restore.snapshot->index == applied_) applied_term_ = restore.snapshot->term;
+  if (restore.snapshot) applied_membership_ = restore.snapshot->membership;
+  for (const auto& e : restore.entries) {
+    if (e.index == applied_) applied_term_ = e.term;
+    if (e.index <= applied_ && e.type == raft::EntryType::membership) applied_membership_ = raft::decode_membership(e.data);
+  }
+  raft_ = std::make_unique<raft::Raft>(core_config(), std::move(restore));
+  last_role_ = raft_->role();
+  last_term_ = raft_->term();
+  refresh_members();
+  storage_thread_ = std::thread([this] { storage_io_.run(); });
+}
+
+raft::Config ReplicatedLog::core_config() const {
   raft::Config config;
-  config.id = options_.self;
-  for (std::size_t i = 0; i < options_.servers.size(); ++i) config.servers.push_back(i + 1);
+  config.id = options_.self != 0 ? options_.self : kNotYetJoined;
+  // A joining server has no bootstrap membership: it must not count itself among PARK/SERVERS.
+  if (options_.self != 0) {
+    for (std::size_t i = 0; i < options_.servers.size(); ++i) config.servers.push_back(i + 1);
+  }
   config.election_ticks = options_.election_ticks;
   config.heartbeat_ticks = options_.heartbeat_ticks;
   config.lease_reads = options_.lease_reads;
   config.seed = options_.seed ? options_.seed : std::random_device{}() ^ static_cast<std::uint64_t>(options_.self);
-  snapshot_index_ = restore.snapshot ? restore.snapshot->index : 0;
-  if (restore.snapshot && restore.snapshot->index == applied_) applied_term_ = restore.snapshot->term;
-  for (const auto& e : restore.entries) {
-    if (e.index == applied_) applied_term_ = e.term;
+  return config;
+}
+
+// The membership in effect changed (or this is the first look): the transport follows it.
+void ReplicatedLog::refresh_members() {
+  if (raft_->membership_index() == book_index_) return;
+  auto book = member_book_of(raft_->membership(), options_.servers);
+  if (!book.ok()) {
+    // Every server reads the same entry: this is a bug or corruption, not bad input.
+    spdlog::critical("the group's membership at index {} is unusable: {}", raft_->membership_index(),
+                     book.status().message());
+    std::abort();
   }
-  raft_ = std::make_unique<raft::Raft>(config, std::move(restore));
-  last_role_ = raft_->role();
-  last_term_ = raft_->term();
-  storage_thread_ = std::thread([this] { storage_io_.run(); });
+  book_ = std::move(book).value();
+  book_index_ = raft_->membership_index();
+  std::map<raft::NodeId, ServerAddress> peers;
+  const raft::Membership& m = raft_->membership();
+  std::string described;
+  for (const auto& [id, address] : book_.addresses) {
+    if (!m.contains(id)) continue;
+    described += (described.empty() ? "" : ", ") + address.to_string() + (m.is_learner(id) ? " (learner)" : "");
+    if (id == options_.self) continue;
+    auto route = options_.routes.find(address);
+    peers[id] = route != options_.routes.end() ? route->second : address;
+  }
+  transport_.set_peers(peers);
+  spdlog::info("group members (as of log index {}): {}", book_index_, described);
+  if (options_.self != 0 && !m.contains(options_.self) && book_index_ != 0) {
+    spdlog::warn("this server is not a member of the group any more; it can be stopped");
+  }
+}
+
+std::string ReplicatedLog::address_of(raft::NodeId id) const {
+  auto it = book_.addresses.find(id);
+  return it != book_.addresses.end() ? it->second.to_string() : std::string();
+}
+
+// A joining server takes the id the leader's first message is addressed to. The frame came on
+// a connection that proved the group key (when one is set), so it is the group speaking.
+bool ReplicatedLog::adopt_id(const std::vector<raft::Message>& messages) {
+  const raft::Message* first = nullptr;
+  for (const auto& m : messages) {
+    if (m.type == raft::MessageType::append || m.type == raft::MessageType::heartbeat ||
+        m.type == raft::MessageType::install_snapshot) {
+      first = &m;
+      break;
+    }
+  }
+  if (first == nullptr || first->to == 0 || first->to == kNotYetJoined) return false;
+  if (log_->last_index() != 0 || storage_jobs_ != 0) return false;  // only a server that holds nothing
+  if (options_.save_self) {
+    if (Status s = options_.save_self(first->to); !s.ok()) {
+      fail_storage(s);
+      return false;
+    }
+  }
+  options_.self = first->to;
+  transport_.set_self(options_.self);
+  raft_ = std::make_unique<raft::Raft>(core_config(), raft::Restore{});
+  book_index_ = UINT64_MAX;
+  refresh_members();
+  spdlog::info("joined the group as member {}", options_.self);
+  return true;
 }
 
 ReplicatedLog::~ReplicatedLog() {
@@ -77,6 +144,7 @@ void ReplicatedLog::schedule_tick() {
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_ || failed()) return;
     catch_up_ticks();
+    refresh_members();  // a leader promotes caught-up learners on its ticks
     note_role();
     schedule_ready();
     schedule_tick();
@@ -150,6 +218,38 @@ void ReplicatedLog::flush_proposals() {
   schedule_ready();
 }
 
+// --- membership ------------------------------------------------------------------------------
+
+void ReplicatedLog::change_membership(MemberChange change, const ServerAddress& address,
+                                      std::function<void(const Status&)> done) {
+  if (stopped_) return done(Status(Errc::unavailable, "server shutting down"));
+  if (failed()) return done(failure_);
+  if (!is_leader()) return done(not_leader_status());
+  auto next = change == MemberChange::add ? membership_adding(raft_->membership(), options_.servers, address)
+                                          : membership_removing(raft_->membership(), options_.servers, address);
+  if (!next.ok()) return done(next.status());
+  flush_proposals();  // proposals queued before this change go first, as they arrived
+  auto r = raft_->propose_membership(std::move(next).value());
+  switch (r.error) {
+    case raft::ProposeError::none:
+      break;
+    case raft::ProposeError::change_pending:
+      return done(Status(Errc::unavailable,
+                         "an earlier membership change (or a learner's promotion) is not committed yet; retry"));
+    case raft::ProposeError::bad_change:
+      return done(Status(Errc::bad_request, "the group refuses this change (one server at a time, a voter left)"));
+    case raft::ProposeError::transferring:
+      return done(Status(Errc::not_leader, "leadership is being handed over; retry"));
+    default:
+      return done(not_leader_status());
+  }
+  spdlog::info("proposed to {} {} at log index {}", change == MemberChange::add ? "add" : "remove", address.to_string(),
+               r.index);
+  changes_[r.index] = PendingChange{r.term, std::move(done)};
+  refresh_members();
+  schedule_ready();
+}
+
 // --- reads -----------------------------------------------------------------------------------
 
 void ReplicatedLog::read_barrier(ReadDone done) {
@@ -198,6 +298,7 @@ void ReplicatedLog::serve_reads() {
 
 void ReplicatedLog::on_peer_messages(raft::NodeId from, std::vector<raft::Message> messages) {
   if (stopped_ || failed()) return;
+  if (options_.self == 0 && !adopt_id(messages)) return;  // still waiting for the group's leader
   for (auto& m : messages) {
     // The sender's id comes from the frame; a message claiming another sender, or not meant
     // for us, is dropped rather than trusted.
@@ -207,6 +308,7 @@ void ReplicatedLog::on_peer_messages(raft::NodeId from, std::vector<raft::Messag
     }
     raft_->step(m);
   }
+  refresh_members();
   note_role();
   schedule_ready();
 }
@@ -354,7 +456,8 @@ Status ReplicatedLog::write_batch(const WriteBatch& batch) {
     const raft::Ready& rd = flight->ready;
     if (rd.snapshot) {
       const auto& snap = *rd.snapshot;
-      if (Status s = log_->save_snapshot(Snapshot{snap.index, snap.term, snap.data ? *snap.data : std::string()});
+      if (Status s = log_->save_snapshot(
+              Snapshot{snap.index, snap.term, wrap_snapshot(snap.membership, snap.data ? *snap.data : std::string())});
           !s.ok()) {
         return s;
       }
@@ -411,17 +514,23 @@ void ReplicatedLog::on_persisted(raft::Ready& ready, const Status& status) {
     }
     applied_ = s.index;
     applied_term_ = s.term;
+    applied_membership_ = s.membership;
     snapshot_index_ = s.index;
     // Proposals at or below the snapshot can no longer be matched to their entries.
     for (auto it = pending_.begin(); it != pending_.end() && it->first <= s.index;) {
       it->second.done(ApplyResult{Status(Errc::unavailable, "the outcome is unknown after a snapshot; retry")});
       it = pending_.erase(it);
     }
+    for (auto it = changes_.begin(); it != changes_.end() && it->first <= s.index;) {
+      it->second.done(Status(Errc::unavailable, "the outcome is unknown after a snapshot; look at the members"));
+      it = changes_.erase(it);
+    }
     spdlog::info("installed the leader's snapshot at index {}", s.index);
   }
   for (const auto& entry : ready.committed) apply_committed(entry);
   serve_reads();  // read states were noted when the Ready was taken (process_ready)
   raft_->advance(ready);
+  refresh_members();
   compact_when_applied();
   maybe_snapshot();
   note_role();
@@ -437,8 +546,17 @@ void ReplicatedLog::apply_committed(const raft::Entry& entry) {
   }
   applied_ = entry.index;
   applied_term_ = entry.term;
+  if (entry.type == raft::EntryType::membership) {
+    applied_membership_ = raft::decode_membership(entry.data);
+    if (auto c = changes_.find(entry.index); c != changes_.end()) {
+      auto done = std::move(c->second.done);
+      const bool ours = c->second.term == entry.term;
+      changes_.erase(c);
+      done(ours ? Status() : Status(Errc::not_leader, "another leader took over before the change; retry"));
+    }
+  }
   auto it = pending_.find(entry.index);
-  if (entry.type == raft::EntryType::noop) {
+  if (entry.type == raft::EntryType::noop || entry.type == raft::EntryType::membership) {
     if (it != pending_.end()) {
       it->second.done(ApplyResult{Status(Errc::not_leader, "another leader took over before the write; retry")});
       pending_.erase(it);
@@ -484,8 +602,8 @@ void ReplicatedLog::maybe_snapshot() {
   // followers. The serialisation above ran on this thread; the write runs on the storage
   // thread in order with the appends.
   ++storage_jobs_;
-  asio::post(storage_io_, [this, index, term, data] {
-    Status s = log_->save_snapshot(Snapshot{index, term, *data});
+  asio::post(storage_io_, [this, index, term, data, membership = applied_membership_] {
+    Status s = log_->save_snapshot(Snapshot{index, term, wrap_snapshot(membership, *data)});
     asio::post(io_, [this, index, data, s] {
       --storage_jobs_;
       if (stopped_) return;
@@ -512,7 +630,7 @@ void ReplicatedLog::note_role() {
   last_leader_ = leader;
   last_term_ = term;
   spdlog::info("raft: {} in term {}, leader {}", raft::role_name(role), term,
-               leader ? options_.servers[leader - 1].to_string() : std::string("unknown"));
+               leader ? address_of(leader) : std::string("unknown"));
   if (was_leader && role != raft::Role::leader) {
     // Whatever we proposed may still commit under the next leader, or not: the clients retry
     // with the same (client id, seq), which the store applies at most once.
@@ -525,6 +643,9 @@ void ReplicatedLog::fail_all(const Status& why) {
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [index, p] : pending) p.done(ApplyResult{why});
+  auto changes = std::move(changes_);
+  changes_.clear();
+  for (auto& [index, c] : changes) c.done(why);
   auto reads = std::move(reads_);
   reads_.clear();
   for (auto& [context, r] : reads) {
@@ -548,14 +669,14 @@ void ReplicatedLog::shutdown(std::chrono::milliseconds wait, std::function<void(
     transport_.stop();
     done();
   };
-  if (!is_leader() || options_.servers.size() == 1 || failed()) return finish();
-  // Graceful: hand leadership to the follower with the most of the log (thesis §3.10).
+  if (!is_leader() || failed()) return finish();
+  // Graceful: hand leadership to the voter with the most of the log (thesis §3.10).
   raft::NodeId best = 0;
-  for (raft::NodeId id = 1; id <= options_.servers.size(); ++id) {
+  for (raft::NodeId id : raft_->membership().voters) {
     if (id != options_.self && (best == 0 || raft_->match_index(id) > raft_->match_index(best))) best = id;
   }
   if (best == 0 || !raft_->transfer_leadership(best)) return finish();
-  spdlog::info("handing leadership to {} before stopping", options_.servers[best - 1].to_string());
+  spdlog::info("handing leadership to {} before stopping", address_of(best));
   auto timer = std::make_shared<asio::steady_timer>(io_);
   auto once = std::make_shared<std::function<void()>>(finish);
   on_transferred_ = [once, timer] {
@@ -575,9 +696,15 @@ void ReplicatedLog::shutdown(std::chrono::milliseconds wait, std::function<void(
 bool ReplicatedLog::is_leader() const { return raft_->role() == raft::Role::leader; }
 raft::Role ReplicatedLog::role() const { return raft_->role(); }
 raft::NodeId ReplicatedLog::leader() const { return raft_->leader(); }
-std::string ReplicatedLog::leader_address() const {
-  raft::NodeId id = raft_->leader();
-  return id >= 1 && id <= options_.servers.size() ? options_.servers[id - 1].to_string() : std::string();
+std::string ReplicatedLog::leader_address() const { return address_of(raft_->leader()); }
+
+std::vector<ReplicatedLog::Member> ReplicatedLog::members() const {
+  std::vector<Member> out;
+  const raft::Membership& m = raft_->membership();
+  for (const auto& [id, address] : book_.addresses) {
+    if (m.contains(id)) out.push_back(Member{id, address, m.is_voter(id)});
+  }
+  return out;
 }
 std::uint64_t ReplicatedLog::term() const { return raft_->term(); }
 std::uint64_t ReplicatedLog::commit_index() const { return raft_->commit_index(); }

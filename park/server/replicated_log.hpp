@@ -37,6 +37,7 @@
 #include "fourinone/config.hpp"
 #include "park/log/log_storage.hpp"
 #include "park/raft/raft.hpp"
+#include "park/server/member_book.hpp"
 #include "park/server/peer_transport.hpp"
 #include "park/store/command.hpp"
 
@@ -52,9 +53,14 @@ class ReplicatedLog {
   using RoleChanged = std::function<void(raft::Role role, raft::NodeId leader, std::uint64_t term)>;
 
   struct Options {
+    // Our Raft id (park/server/member_id.hpp). 0: joining a running group; the id comes with
+    // the leader's first message and is handed to save_self before anything else happens.
     raft::NodeId self = 1;
-    std::vector<ServerAddress> servers;        // every member; id = place in the list + 1
-    std::map<raft::NodeId, ServerAddress> routes;  // reach these members at another address
+    // PARK/SERVERS: the bootstrap membership of a new group (member i + 1 is servers[i]). Once
+    // the log or a snapshot holds a membership, that one counts (member_book.hpp).
+    std::vector<ServerAddress> servers;
+    std::map<ServerAddress, ServerAddress> routes;  // reach the member at A through B instead
+    std::function<Status(raft::NodeId)> save_self;  // joining: make the given id durable
     std::chrono::milliseconds tick{50};
     int election_ticks = 6;                    // 300-600 ms without a leader starts an election
     int heartbeat_ticks = 1;
@@ -88,6 +94,19 @@ class ReplicatedLog {
   // not_leader / unavailable.
   void read_barrier(ReadDone done);
   void on_peer_messages(raft::NodeId from, std::vector<raft::Message> messages);
+
+  // Membership changes (thesis §4.1, one server at a time): add puts `address` in as a
+  // learner under a new id (the leader promotes it to voter once it has caught up); remove
+  // takes the member at `address` out. `done` runs once the change is committed, or with
+  // not_leader, exists, not_found, bad_request, or unavailable (a change still pending: retry).
+  enum class MemberChange { add, remove };
+  void change_membership(MemberChange change, const ServerAddress& address, std::function<void(const Status&)> done);
+  struct Member {
+    raft::NodeId id = 0;
+    ServerAddress address;
+    bool voter = false;  // else a learner catching up
+  };
+  std::vector<Member> members() const;  // the membership in effect (the latest in the log)
   void on_peer_chunk(proto::PeerChunk chunk);
 
   // Observers (io thread).
@@ -101,8 +120,7 @@ class ReplicatedLog {
   bool peer_connected(raft::NodeId server) const;
   int ticks_since_heard(raft::NodeId server) const;
   int election_ticks() const { return options_.election_ticks; }
-  const std::vector<ServerAddress>& servers() const { return options_.servers; }
-  raft::NodeId self() const { return options_.self; }
+  raft::NodeId self() const { return options_.self; }  // 0 while waiting to join
   bool failed() const { return !failure_.ok(); }
 
  private:
@@ -116,6 +134,10 @@ class ReplicatedLog {
     std::vector<ReadDone> waiters;
   };
 
+  raft::Config core_config() const;
+  bool adopt_id(const std::vector<raft::Message>& messages);
+  void refresh_members();
+  std::string address_of(raft::NodeId id) const;
   void schedule_tick();
   void catch_up_ticks();
   void flush_proposals();
@@ -171,6 +193,16 @@ class ReplicatedLog {
   std::vector<Done> queued_done_;
   bool flush_posted_ = false;
   std::map<std::uint64_t, Pending> pending_;   // by log index
+  struct PendingChange {
+    std::uint64_t term = 0;
+    std::function<void(const Status&)> done;
+  };
+  std::map<std::uint64_t, PendingChange> changes_;  // membership proposals, by log index
+  MemberBook book_;                                 // addresses of the membership in effect
+  std::uint64_t book_index_ = UINT64_MAX;           // raft membership_index() it was made for
+  // The membership the applied state includes (stored with our snapshots); nothing while it
+  // is the bootstrap one.
+  std::optional<raft::Membership> applied_membership_;
   std::vector<ReadDone> queued_reads_;
   bool read_flush_posted_ = false;
   std::uint64_t next_read_context_ = 1;
