@@ -306,8 +306,18 @@ void ParkClient::on_not_leader(std::uint64_t call_id, proto::Response response) 
       if (conn_) conn_->close();
       return;
     }
+    auto address = parse_server_address(leader);
+    if (!known && servers.size() > 1 && address.ok()) {
+      // A member added after our server list was written (fourinone ctl member add): the
+      // group's list is only where a client starts, so follow the group's word.
+      spdlog::info("park: the leader {} is not among our servers; adding it", leader);
+      options_.servers.push_back(address.value());
+      next_server_ = options_.servers.size() - 1;
+      if (conn_) conn_->close();
+      return;
+    }
     if (!known) {
-      // The leader is not among our servers (a client pinned to one member): say so.
+      // The leader is not among our servers and we are pinned to one member: say so.
       finish_call(call_id, std::move(response.status));
       return;
     }

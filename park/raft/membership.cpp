@@ -249,9 +249,11 @@ void Raft::Impl::maybe_promote_learner() {
 }
 
 void Raft::Impl::step_down_if_removed() {
-  if (role != Role::leader || is_voter(id) || conf_index > log.committed()) return;
-  // Our removal is committed: the remaining voters carry on without us. Hand leadership to one
-  // that has our whole log, so the group does not wait out an election timeout.
+  // Once our removal is applied (not merely committed: the driver answers the change when it
+  // applies it, and a step-down first would fail that answer), the remaining voters carry on
+  // without us. Hand leadership to one that has our whole log, so the group does not wait out
+  // an election timeout.
+  if (role != Role::leader || is_voter(id) || conf_index > applied) return;
   for (NodeId v : voters) {
     auto it = progress.find(v);
     if (it != progress.end() && it->second.match == log.last_index()) {

@@ -23,20 +23,16 @@ void PeerTransport::stop() {
 }
 
 void PeerTransport::set_peers(const std::map<raft::NodeId, ServerAddress>& peers) {
-  for (auto it = peers_.begin(); it != peers_.end();) {
-    auto now = peers.find(it->first);
-    if (now != peers.end() && now->second == it->second.address) {
-      ++it;
-      continue;
-    }
-    // Gone from the group, or moved: close the old link (a new one opens on the next send).
-    if (it->second.conn) it->second.conn->close();
-    it = peers_.erase(it);
-  }
+  // Servers that left keep their entry: one removed a moment ago (a leader that removed itself
+  // is the common case) still waits for our answers to what it sent, and ids are never
+  // reused, so its address cannot come to mean someone else. Nothing is sent to it unprompted.
   for (const auto& [id, address] : peers) {
-    if (!peers_.count(id)) peers_[id].address = address;
+    Peer& peer = peers_[id];
+    if (peer.address == address) continue;
+    if (peer.conn) peer.conn->close();  // moved (a route changed): the next send reconnects
+    peer.conn.reset();
+    peer.address = address;
   }
-  options_.peers = peers;
 }
 
 bool PeerTransport::connected(raft::NodeId id) const {
@@ -128,12 +124,7 @@ void PeerTransport::connect(raft::NodeId id, Peer& peer) {
                                if (r.ok()) r.value()->close();
                                return;
                              }
-                             auto it = peers_.find(id);
-                             if (it == peers_.end()) {  // left the group while we connected
-                               if (r.ok()) r.value()->close();
-                               return;
-                             }
-                             Peer& p = it->second;
+                             Peer& p = peers_[id];
                              p.connecting = false;
                              if (!r.ok()) {
                                spdlog::debug("peer {} ({}) unreachable: {}", id, p.address.to_string(),

@@ -41,7 +41,8 @@ class PeerTransport {
   // Receiving side of chunked requests: the whole request once its last chunk is in, or
   // nothing (more to come, or a bad chunk, which is logged and drops the transfer).
   std::optional<proto::PeerRequest> on_chunk(proto::PeerChunk chunk);
-  // The members changed: links to servers no longer named (or at a new address) close.
+  // The members changed: new ones become reachable (a link whose address changed reopens).
+  // Servers no longer named stay reachable for answers (see the .cpp).
   void set_peers(const std::map<raft::NodeId, ServerAddress>& peers);
   // A server that joined a running group learns its id from the leader's first message.
   void set_self(raft::NodeId self) { options_.self = self; }

@@ -26,6 +26,15 @@ ParkGroup::ParkGroup(std::size_t size, const Settings& extra, bool relays) {
   }
   members_.resize(size);
   starts_.resize(size, 0);
+  configured_ = size;
+}
+
+std::size_t ParkGroup::add_spare() {
+  REQUIRE_MESSAGE(relays_.empty(), "spare servers do not go through relays");
+  ports_.push_back(free_port());
+  members_.emplace_back();
+  starts_.push_back(0);
+  return ports_.size() - 1;
 }
 
 ParkGroup::~ParkGroup() {
@@ -38,6 +47,7 @@ std::string ParkGroup::address(std::size_t i) const { return "127.0.0.1:" + std:
 
 bool ParkGroup::start(std::size_t i) {
   std::vector<std::string> argv{FOURINONE_BIN, "park", "--config", config_path_, "--server", address(i)};
+  if (i >= configured_) argv.push_back("--join");
   if (!relays_.empty()) {
     std::string routes;
     for (std::size_t to = 0; to < size(); ++to) {
@@ -132,7 +142,7 @@ void ParkGroup::heal() {
 
 ParkOptions ParkGroup::options() const {
   ParkOptions o;
-  for (auto port : ports_) o.servers.push_back(ServerAddress{"127.0.0.1", port});
+  for (std::size_t i = 0; i < configured_; ++i) o.servers.push_back(ServerAddress{"127.0.0.1", ports_[i]});
   o.session_timeout = std::chrono::milliseconds(2000);
   o.heartbeat = std::chrono::milliseconds(300);
   o.call_timeout = std::chrono::milliseconds(10000);

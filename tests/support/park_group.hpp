@@ -26,6 +26,9 @@ class ParkGroup {
   ~ParkGroup();
 
   std::size_t size() const { return ports_.size(); }
+  // A spare server: a free port not in config.xml's SERVERS, started with --join (it waits to
+  // be added with fourinone ctl member add). Returns its index. Not with relays.
+  std::size_t add_spare();
   const std::string& config_path() const { return config_path_; }
   const TempDir& dir() const { return dir_; }
   std::string address(std::size_t i) const;  // "127.0.0.1:PORT"
@@ -51,7 +54,7 @@ class ParkGroup {
   void cut(std::size_t from, std::size_t to);   // messages from `from` no longer reach `to`
   void heal();                                  // every relay passes traffic again
 
-  ParkOptions options() const;  // every member, test-friendly timeouts
+  ParkOptions options() const;  // the SERVERS of config.xml (no spares), test-friendly timeouts
   std::unique_ptr<Park> connect() const;
   // A config listing only member i: clients pinned to one server.
   ParkOptions options_for(std::size_t i) const;
@@ -62,6 +65,7 @@ class ParkGroup {
   std::vector<std::uint16_t> ports_;
   std::vector<std::unique_ptr<Process>> members_;
   std::vector<int> starts_;
+  std::size_t configured_ = 0;  // members [0, configured_) are in config.xml
   std::vector<std::vector<std::unique_ptr<TcpRelay>>> relays_;  // [from][to]
 };
 
