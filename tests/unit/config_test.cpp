@@ -523,3 +523,15 @@ TEST_CASE("setup_logging writes to LOG FILE and falls back to stderr when it can
   spdlog::set_default_logger(previous);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("ADMINS names users of USERS who may change the group's members") {
+  const std::string carol = core::format_user_entry(core::make_user_entry("carol", "pw", 10));
+  const std::string dan = core::format_user_entry(core::make_user_entry("dan", "pw", 10));
+  const std::string users = "<USERS>" + carol + "," + dan + "</USERS>";
+  CHECK(parse_ok(park_doc(users)).park.admins.empty());
+  CHECK(parse_ok(park_doc("<ADMINS> dan , carol </ADMINS>\n" + users)).park.admins ==
+        std::vector<std::string>{"dan", "carol"});
+  check_refused(park_doc(users + "\n<ADMINS>carol,erin</ADMINS>"), 5, "ADMINS in row PARK: ",
+                "names 'erin', who is not in USERS");
+  check_refused(park_doc("<ADMINS>carol</ADMINS>"), 4, "ADMINS in row PARK: ", "USERS is empty");
+}
