@@ -1,6 +1,7 @@
 // fourinone park: runs one park server of the group described by config.xml.
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "cli/args.hpp"
@@ -58,9 +59,16 @@ int park_command(int argc, char** argv) {
       at = end + 1;
     }
   }
+  // A file-size limit (ulimit -f) must show as a failed write (EFBIG) the server reports, not
+  // as a SIGXFSZ that kills it without a word.
+  ::signal(SIGXFSZ, SIG_IGN);
   auto server = park::ParkServer::start(options);
   if (!server.ok()) return fail(server.status());
   server.value()->run();
+  if (Status failure = server.value()->failure(); !failure.ok()) {
+    spdlog::critical("park server {} stopped: {}", options.self.to_string(), failure.message());
+    return 3;
+  }
   spdlog::info("park server {} stopped", options.self.to_string());
   return 0;
 }

@@ -351,6 +351,13 @@ class ConfigReader {
            park.snapshot_entries = *v;
            return "";
          }},
+        {"WALSEGMENT",
+         [&](const XmlElement& e) -> std::string {
+           auto v = parse_bytes(e.text);
+           if (!v || *v < (64u << 10) || *v > (1ull << 30)) return "must be a byte count from 64K to 1G, such as 64M";
+           park.wal_segment = *v;
+           return "";
+         }},
         {"MAXNAME",
          [&](const XmlElement& e) -> std::string {
            auto v = parse_unsigned(e.text);

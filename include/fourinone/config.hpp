@@ -70,6 +70,7 @@ struct ParkConfig {
   std::uint64_t max_value = 16ull << 20;          // MAXVALUE: bytes in one node value
   std::uint32_t max_name = 255;                   // MAXNAME: bytes in a domain or node name
   std::uint64_t snapshot_entries = 100'000;       // SNAPSHOTENTRIES: log entries between snapshots
+  std::uint64_t wal_segment = 64ull << 20;        // WALSEGMENT: bytes per write-ahead log segment file
   std::vector<UserEntry> users;                   // USERS: empty = no login required
   // ADMINS: users (of USERS) who may run admin operations (membership changes). With USERS and
   // no ADMINS, nobody may; without USERS, everyone may (like every other call then).

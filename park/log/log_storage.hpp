@@ -95,8 +95,10 @@ struct WalOptions {
 Result<std::unique_ptr<LogStorage>> open_wal_log(const std::string& dir, const WalOptions& options = {});
 
 // The log of a park server's data directory: the LMDB log when `dir` holds one (data.mdb:
-// made before the WAL existed), the WAL otherwise. `sync` as in the options above.
-Result<std::unique_ptr<LogStorage>> open_server_log(const std::string& dir, bool sync);
+// made before the WAL existed), the WAL otherwise (with segments of `wal_segment` bytes).
+// `sync` as in the options above.
+Result<std::unique_ptr<LogStorage>> open_server_log(const std::string& dir, bool sync,
+                                                    std::uint64_t wal_segment = 64ull << 20);
 
 // A log in memory, for tests and the simulator.
 std::unique_ptr<LogStorage> make_memory_log();

@@ -599,10 +599,10 @@ Result<std::unique_ptr<LogStorage>> open_wal_log(const std::string& dir, const W
   }
 }
 
-Result<std::unique_ptr<LogStorage>> open_server_log(const std::string& dir, bool sync) {
+Result<std::unique_ptr<LogStorage>> open_server_log(const std::string& dir, bool sync, std::uint64_t wal_segment) {
   std::error_code ec;
   if (fs::exists(dir + "/data.mdb", ec)) return open_lmdb_log(dir, LmdbOptions{64ull << 30, sync});
-  return open_wal_log(dir, WalOptions{64ull << 20, sync});
+  return open_wal_log(dir, WalOptions{wal_segment, sync});
 }
 
 }  // namespace fourinone::park

@@ -43,7 +43,7 @@ Result<std::unique_ptr<ParkServer>> ParkServer::start(const ParkServerOptions& o
                       "and run: fourinone ctl member add " + options.self.to_string());
   }
   const auto started = std::chrono::steady_clock::now();
-  auto log = open_server_log(dir, options.sync);
+  auto log = open_server_log(dir, options.sync, options.config.park.wal_segment);
   if (!log.ok()) return log.status();
   StoreLimits limits{options.config.park.max_name, options.config.park.max_value};
   auto recovered = recover(*log.value(), limits);

@@ -44,6 +44,9 @@ class ParkServer {
   // Thread-safe and signal-safe to call from a signal_set handler; run() then returns.
   virtual void stop() = 0;
   virtual std::uint16_t port() const = 0;
+  // After run() returned: why the server stopped on its own (its log could not be written),
+  // or OK for a requested stop.
+  virtual Status failure() const = 0;
 };
 
 }  // namespace fourinone::park

@@ -50,7 +50,8 @@ ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_setting
       log_(io_, std::move(log), std::move(recovered.restore), log_options(),
            ReplicatedLog::Callbacks{[this](const Command& c) { return apply(c); }, [this] { return store_.save(); },
                                     [this](const std::string& data) { return load_snapshot(data); },
-                                    [this](raft::Role role, raft::NodeId, std::uint64_t) { on_role_changed(role); }}),
+                                    [this](raft::Role role, raft::NodeId, std::uint64_t) { on_role_changed(role); },
+                                    [this](const Status& why) { on_storage_failed(why); }}),
       tick_timer_(io_),
       clear_timer_(io_),
       mq_settings_(std::move(mq_settings)) {
@@ -159,6 +160,17 @@ void ParkService::run() {
   spdlog::info("park server {} serving (revision {}, {} nodes, {} sessions)", options_.self.to_string(),
                store_.revision(), store_.node_count(), store_.sessions().size());
   io_.run();
+}
+
+// A server that cannot write its log is of no use to the group and must not pretend otherwise:
+// it stops, and its supervisor (fourinone up, systemd) starts it again, which recovers from
+// what is on disk once there is space. Every acknowledged write is on a majority's disks.
+void ParkService::on_storage_failed(const Status& why) {
+  storage_failure_ = why;
+  spdlog::critical("stopping: {}; free the disk (or fix the device) and start the server again: it recovers "
+                   "from its log, and the group keeps every acknowledged write",
+                   why.message());
+  stop();
 }
 
 void ParkService::stop() {

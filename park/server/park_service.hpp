@@ -35,6 +35,7 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   void run() override;
   void stop() override;
   std::uint16_t port() const override { return rpc_.port(); }
+  Status failure() const override { return storage_failure_; }
 
   // core::RpcHandler
   void on_request(const core::RpcConnectionPtr& conn, std::uint64_t id, std::string_view body) override;
@@ -52,6 +53,7 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   void serve_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request& request);
   void reply_not_leader(const core::RpcConnectionPtr& conn, std::uint64_t id, Status why);
   void on_role_changed(raft::Role role);
+  void on_storage_failed(const Status& why);
   Status load_snapshot(const std::string& data);
   ReplicatedLog::Options log_options() const;
   Status check_write(const proto::WriteRequest& request) const;
@@ -113,6 +115,7 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   bool lease_expiry_in_flight_ = false;
   bool age_out_in_flight_ = false;
   bool stopping_ = false;
+  Status storage_failure_;
 };
 
 }  // namespace fourinone::park

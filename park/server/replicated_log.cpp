@@ -654,11 +654,13 @@ void ReplicatedLog::fail_all(const Status& why) {
 }
 
 void ReplicatedLog::fail_storage(const Status& status) {
+  if (failed()) return;
   failure_ = Status(Errc::internal, "the log could not be written; this server no longer takes part: " +
                                         status.message());
   spdlog::critical("{}", failure_.message());
   tick_timer_.cancel();
   fail_all(failure_);
+  if (callbacks_.storage_failed) callbacks_.storage_failed(failure_);
 }
 
 void ReplicatedLog::shutdown(std::chrono::milliseconds wait, std::function<void()> done) {

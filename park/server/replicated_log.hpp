@@ -19,7 +19,8 @@
 // - Linearizable reads use ReadIndex: reads that arrive together share one confirmation
 //   round and are served once the store has applied the read index.
 // - A failed write to storage is never retried: the server stops taking part (no more
-//   ticks, steps or answers but errors) and says so in its log; the others carry on.
+//   ticks, steps or answers but errors), says so in its log and tells its owner
+//   (Callbacks::storage_failed), which stops the process; the others carry on.
 #pragma once
 
 #include <chrono>
@@ -76,6 +77,9 @@ class ReplicatedLog {
     SaveSnapshot save_snapshot;
     LoadSnapshot load_snapshot;
     RoleChanged role_changed;
+    // Once, when a write to the log failed: this server can no longer take part (it never
+    // acknowledges what is not durable, and a failed fsync is not retried and hoped over).
+    std::function<void(const Status& why)> storage_failed;
   };
 
   // `restore` is what recovery read from `log` (park/server/recovery.hpp); restore.applied is

@@ -48,6 +48,9 @@ std::string ParkGroup::address(std::size_t i) const { return "127.0.0.1:" + std:
 bool ParkGroup::start(std::size_t i) {
   std::vector<std::string> argv{FOURINONE_BIN, "park", "--config", config_path_, "--server", address(i)};
   if (i >= configured_) argv.push_back("--join");
+  if (auto limit = fsize_limit_kib_.find(i); limit != fsize_limit_kib_.end() && limit->second != 0) {
+    argv.insert(argv.begin(), {"/bin/bash", "-c", "ulimit -f " + std::to_string(limit->second) + " && exec \"$@\"", "park"});
+  }
   if (!relays_.empty()) {
     std::string routes;
     for (std::size_t to = 0; to < size(); ++to) {
@@ -79,6 +82,11 @@ int ParkGroup::stop(std::size_t i) {
   int code = members_[i]->wait(std::chrono::seconds(15));
   if (code == -1) kill(i);
   return code;
+}
+
+int ParkGroup::wait_exit(std::size_t i, std::chrono::milliseconds limit) {
+  if (!members_[i]) return -1;
+  return members_[i]->wait(limit);
 }
 
 std::string ParkGroup::log_of(std::size_t i) const { return members_[i] ? members_[i]->err() : std::string(); }

@@ -33,6 +33,11 @@ class ParkGroup {
   const TempDir& dir() const { return dir_; }
   std::string address(std::size_t i) const;  // "127.0.0.1:PORT"
 
+  // Member i's next starts run under `ulimit -f KIB` (a full disk: writes past it fail with
+  // EFBIG); 0 lifts the limit again.
+  void limit_file_size(std::size_t i, std::uint64_t kib) { fsize_limit_kib_[i] = kib; }
+  // Waits up to `limit` for member i to exit; its exit code, or -1 if it still runs.
+  int wait_exit(std::size_t i, std::chrono::milliseconds limit);
   // Starts member i (0-based) and waits until it accepts connections.
   bool start(std::size_t i);
   bool start_all();
@@ -66,6 +71,7 @@ class ParkGroup {
   std::vector<std::unique_ptr<Process>> members_;
   std::vector<int> starts_;
   std::size_t configured_ = 0;  // members [0, configured_) are in config.xml
+  std::map<std::size_t, std::uint64_t> fsize_limit_kib_;
   std::vector<std::vector<std::unique_ptr<TcpRelay>>> relays_;  // [from][to]
 };
 

@@ -101,6 +101,8 @@ TEST_CASE("a file with only SERVERS gets every default") {
   CHECK(c.park.max_memory == defaults.max_memory);
   CHECK(c.park.max_value == defaults.max_value);
   CHECK(c.park.max_name == defaults.max_name);
+  CHECK(c.park.wal_segment == 64ull << 20);
+  CHECK(c.park.admins.empty());
   CHECK(c.log.level == "info");
   CHECK(c.file.empty());
   CHECK(c.dir == "/etc/f");
@@ -143,6 +145,7 @@ TEST_CASE("every PARK element is read with its unit") {
 <MAXMEMORY>512M</MAXMEMORY>
 <MAXVALUE>1k</MAXVALUE>
 <MAXNAME>4096</MAXNAME>
+<WALSEGMENT>1m</WALSEGMENT>
 <USERS></USERS>
 <ALWAYSTRYLEADER>TRUE</ALWAYSTRYLEADER>
 <LEASEREADS>False</LEASEREADS>
@@ -159,6 +162,7 @@ TEST_CASE("every PARK element is read with its unit") {
   CHECK(c.park.max_memory == 512ull << 20);
   CHECK(c.park.max_value == 1024);
   CHECK(c.park.max_name == 4096);
+  CHECK(c.park.wal_segment == (1u << 20));
   CHECK(c.park.users.empty());
   CHECK(c.park.always_try_leader);
   CHECK_FALSE(c.park.lease_reads);
@@ -212,6 +216,8 @@ TEST_CASE("each bad PARK value is refused with file, line, element and the text"
       {"MAXVALUE", "1025M", "from 1 to 1G"},
       {"MAXNAME", "0", "from 1 to 4096"},
       {"MAXNAME", "4097", "from 1 to 4096"},
+      {"WALSEGMENT", "63K", "from 64K to 1G"},
+      {"WALSEGMENT", "2G", "from 64K to 1G"},
       {"ALWAYSTRYLEADER", "yes", "true or false"},
       {"LEASEREADS", "on", "true or false"},
       {"STARTWEBAPP", "1", "true or false"},
