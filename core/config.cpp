@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "core/auth.hpp"
+#include "core/tls.hpp"
 #include "core/xml.hpp"
 
 namespace fourinone {
@@ -265,6 +266,7 @@ class ConfigReader {
     const XmlElement* group_key = nullptr;
     const XmlElement* group_key_file = nullptr;
     const XmlElement* admins = nullptr;
+    TlsElements tls;
     auto milliseconds = [](std::chrono::milliseconds& out, std::int64_t min, std::int64_t max) {
       return [&out, min, max](const XmlElement& e) -> std::string {
         auto v = parse_unsigned(e.text);
@@ -280,6 +282,14 @@ class ConfigReader {
         auto v = parse_bool(e.text);
         if (!v) return "must be true or false";
         if (out != nullptr) *out = *v;
+        return "";
+      };
+    };
+    auto pem_path = [&](std::string& out, const XmlElement*& element) {
+      return [&](const XmlElement& e) -> std::string {
+        element = &e;
+        if (e.text.empty()) return "must name a PEM file (absolute, or relative to the config file)";
+        out = resolve_path(config_.dir, e.text);
         return "";
       };
     };
@@ -387,6 +397,14 @@ class ConfigReader {
            return read_group_key_file(e.text);
          }},
         {"STARTWEBAPP", boolean(nullptr)},  // accepted for the original's files; no web admin yet
+        {"TLSCA", pem_path(park.tls.ca, tls.ca)},
+        {"TLSCERT", pem_path(park.tls.cert, tls.cert)},
+        {"TLSKEY", pem_path(park.tls.key, tls.key)},
+        {"TLSCLIENTCERTS",
+         [&](const XmlElement& e) {
+           tls.client_certs = &e;
+           return boolean(&park.tls.client_certs)(e);
+         }},
     };
     if (Status s = read_elements(row, "PARK", handlers); !s.ok()) return s;
     if (servers == nullptr) {
@@ -419,6 +437,7 @@ class ConfigReader {
                            " servers but no GROUPKEY or GROUPKEYFILE: the servers must prove to each other that "
                            "they belong to the group, or any user could speak for one");
     }
+    if (Status s = check_tls(tls); !s.ok()) return s;
     // A client that beats only once per session timeout loses its session to any delay.
     if (park.heartbeat >= park.session_timeout) {
       std::string timeout = std::to_string(park.session_timeout.count()) + " ms";
@@ -432,6 +451,41 @@ class ConfigReader {
           "must be larger than HEARTBEAT (" + std::to_string(park.heartbeat.count()) + " ms, the default)");
     }
     return Status();
+  }
+
+  struct TlsElements {
+    const XmlElement* ca = nullptr;
+    const XmlElement* cert = nullptr;
+    const XmlElement* key = nullptr;
+    const XmlElement* client_certs = nullptr;
+  };
+
+  // TLSCA turns TLS on; TLSCERT and TLSKEY come as a pair. The files are read now, so that a
+  // wrong path, a key of another certificate or a certificate of another CA stops the start
+  // here rather than failing every connection later.
+  Status check_tls(const TlsElements& given) {
+    const TlsConfig& tls = config_.park.tls;
+    if (!tls.on()) {
+      for (const XmlElement* e : {given.cert, given.key}) {
+        if (e != nullptr) return element_error(*e, "PARK", "needs TLSCA, the CA of every certificate of the group");
+      }
+      if (tls.client_certs) {
+        return element_error(*given.client_certs, "PARK", "needs TLSCA to check client certificates against");
+      }
+      return Status();
+    }
+    if (given.cert != nullptr && given.key == nullptr) {
+      return element_error(*given.cert, "PARK", "needs TLSKEY, the private key of this certificate");
+    }
+    if (given.key != nullptr && given.cert == nullptr) {
+      return element_error(*given.key, "PARK", "needs TLSCERT, the certificate of this key");
+    }
+    auto problem = core::check_tls_files(tls);
+    if (!problem) return Status();
+    const XmlElement* at = problem->element == "TLSCA"     ? given.ca
+                           : problem->element == "TLSCERT" ? given.cert
+                                                           : given.key;
+    return element_error(*at, "PARK", problem->why);
   }
 
   std::string read_servers(const std::string& text) {

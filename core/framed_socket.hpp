@@ -6,6 +6,9 @@
 // syscall, not one per frame. A header is checked before its body is buffered: a frame over
 // the limit, a bad magic/version/type gets an error frame (id 0) and the connection closes.
 // Writes queue up while one is in flight and then go out together in one gathered write.
+// With TLS (core/tls.hpp) the socket is wrapped in an SSL stream and start() runs the TLS
+// handshake first: frames sent meanwhile wait in the queue, and the handshake timeout of the
+// server (fail() during the handshake) closes at once.
 #pragma once
 
 
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "core/frame.hpp"
+#include "core/tls.hpp"
 #include "fourinone/error.hpp"
 
 namespace fourinone::core {
@@ -30,11 +34,15 @@ class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
   using FrameHandler = std::function<void(const FrameHeader& header, std::string_view body)>;
   using CloseHandler = std::function<void(const Status& why)>;
 
-  FramedSocket(tcp::socket socket, std::uint32_t max_frame);
+  // `tls` (nullptr: plain TCP) must have an OK status. Its side says whether this end runs the
+  // handshake as the server or as the client; a client checks that the server's certificate
+  // names `host` (the host it connected to, as config.xml spells it).
+  FramedSocket(tcp::socket socket, std::uint32_t max_frame, std::shared_ptr<TlsContext> tls = nullptr,
+               const std::string& host = "");
   std::uint32_t max_frame() const noexcept { return max_frame_; }
 
-  // Starts reading. on_frame gets each frame; on_close is called once when the connection
-  // ends for any reason (after which nothing else is called).
+  // Starts reading (after the TLS handshake, with TLS). on_frame gets each frame; on_close is
+  // called once when the connection ends for any reason (after which nothing else is called).
   void start(FrameHandler on_frame, CloseHandler on_close);
 
   // Optional: called with the body of every complete request frame already read, before any
@@ -53,12 +61,29 @@ class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
+  void handshake();
+  void refuse_plain_peer();
+  void run_handshake();
   void read_more();
+  bool plain_peer_speaks_tls();
   void parse_frames();
   void write_queued();
   void finish(const Status& why);
+  // Calls op(stream) with the TLS stream or the plain socket.
+  template <class Op>
+  void on_stream(Op&& op) {
+    if (tls_) {
+      op(*tls_);
+    } else {
+      op(socket_);
+    }
+  }
 
   tcp::socket socket_;
+  std::shared_ptr<TlsContext> tls_context_;  // keeps the SSL_CTX of tls_ alive
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;  // over socket_; nullptr: plain TCP
+  bool handshaking_ = false;  // TLS handshake in progress: writes wait, reads have not started
+  bool first_read_ = true;    // nothing received yet
   std::uint32_t max_frame_;
   std::string peer_;
   bool open_ = true;

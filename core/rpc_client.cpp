@@ -23,6 +23,10 @@ RpcClient::RpcClient(asio::io_context& io, RpcClientOptions options)
 
 void RpcClient::connect(asio::io_context& io, const ServerAddress& address, const RpcClientOptions& options,
                         ConnectHandler done) {
+  if (options.tls && !options.tls->status().ok()) {
+    asio::post(io, [done = std::move(done), status = options.tls->status()] { done(status); });
+    return;
+  }
   auto client = std::make_shared<RpcClient>(io, options);
   auto socket = std::make_shared<tcp::socket>(io);
   auto timer = std::make_shared<asio::steady_timer>(io);
@@ -36,24 +40,25 @@ void RpcClient::connect(asio::io_context& io, const ServerAddress& address, cons
   };
   std::string where = address.to_string();
   timer->expires_after(options.connect_timeout);
-  timer->async_wait([socket, fail, where](const boost::system::error_code& ec) {
-    if (ec) return;
+  timer->async_wait([client, socket, fail, finished, where](const boost::system::error_code& ec) {
+    if (ec || *finished) return;  // (a handler already queued when the connection succeeded)
     boost::system::error_code ignored;
     socket->close(ignored);
     fail(Status(Errc::unavailable, "connecting to " + where + " timed out"));
+    client->close();  // a connection stuck in the TLS handshake or the hello: nobody waits for it
   });
   auto resolver = std::make_shared<tcp::resolver>(io);
   resolver->async_resolve(
       address.host, std::to_string(address.port),
-      [client, socket, resolver, fail, finished, shared_done, timer, where](const boost::system::error_code& ec,
-                                                                           tcp::resolver::results_type results) {
+      [client, socket, resolver, fail, finished, shared_done, timer, where, host = address.host](
+          const boost::system::error_code& ec, tcp::resolver::results_type results) {
         if (*finished) return;
         if (ec) {
           fail(Status(Errc::unavailable, "cannot resolve " + where + ": " + ec.message()));
           return;
         }
         asio::async_connect(*socket, results,
-                            [client, socket, fail, finished, shared_done, timer, where](
+                            [client, socket, fail, finished, shared_done, timer, where, host](
                                 const boost::system::error_code& ec2, const tcp::endpoint&) {
                               if (*finished) return;
                               if (ec2) {
@@ -61,20 +66,21 @@ void RpcClient::connect(asio::io_context& io, const ServerAddress& address, cons
                                 return;
                               }
                               // The handshake completes (or fails) through connect_done_.
-                              client->start_handshake(std::move(*socket), [fail, finished, shared_done, timer](
-                                                                              Result<std::shared_ptr<RpcClient>> r) {
-                                if (*finished) return;
-                                *finished = true;
-                                timer->cancel();
-                                (*shared_done)(std::move(r));
-                              });
+                              client->start_handshake(
+                                  std::move(*socket), host,
+                                  [fail, finished, shared_done, timer](Result<std::shared_ptr<RpcClient>> r) {
+                                    if (*finished) return;
+                                    *finished = true;
+                                    timer->cancel();
+                                    (*shared_done)(std::move(r));
+                                  });
                             });
       });
 }
 
-void RpcClient::start_handshake(tcp::socket socket, ConnectHandler done) {
+void RpcClient::start_handshake(tcp::socket socket, const std::string& host, ConnectHandler done) {
   connect_done_ = std::move(done);
-  socket_ = std::make_shared<FramedSocket>(std::move(socket), options_.max_frame);
+  socket_ = std::make_shared<FramedSocket>(std::move(socket), options_.max_frame, options_.tls, host);
   auto self = shared_from_this();
   socket_->start([self](const FrameHeader& h, std::string_view body) { self->on_frame(h, body); },
                  [self](const Status& why) { self->on_closed(why); });

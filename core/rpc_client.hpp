@@ -27,6 +27,9 @@ struct RpcClientOptions {
   std::string password;
   std::chrono::milliseconds connect_timeout{3000};
   std::uint32_t max_frame = kDefaultMaxFrame;
+  // TLS to the server (TlsContext::for_client), which must show a certificate naming the host
+  // connected to; nullptr: plain TCP. connect() fails with the context's status when not OK.
+  std::shared_ptr<TlsContext> tls;
 };
 
 // A random, non-zero client id (0 means "none" on the wire).
@@ -40,8 +43,9 @@ class RpcClient : public std::enable_shared_from_this<RpcClient> {
   using CloseHandler = std::function<void(const Status& why)>;
   using ConnectHandler = std::function<void(Result<std::shared_ptr<RpcClient>>)>;
 
-  // Connects, says hello and logs in when options.user is set; `done` gets a ready client or
-  // unavailable / unauthenticated / timeout.
+  // Connects, runs the TLS handshake when options.tls is set, says hello and logs in when
+  // options.user is set; `done` gets a ready client or unavailable / unauthenticated / timeout
+  // (or config_error from options.tls).
   static void connect(asio::io_context& io, const ServerAddress& address, const RpcClientOptions& options,
                       ConnectHandler done);
 
@@ -68,7 +72,7 @@ class RpcClient : public std::enable_shared_from_this<RpcClient> {
     Clock::time_point deadline;
     ResponseHandler handler;
   };
-  void start_handshake(tcp::socket socket, ConnectHandler done);
+  void start_handshake(tcp::socket socket, const std::string& host, ConnectHandler done);
   void on_frame(const FrameHeader& header, std::string_view body);
   void on_closed(const Status& why);
   void sweep_deadlines();

@@ -176,6 +176,7 @@ RpcServer::RpcServer(asio::io_context& io, RpcHandler& handler, RpcServerOptions
 RpcServer::~RpcServer() = default;
 
 Status RpcServer::listen(const std::string& host, std::uint16_t port) {
+  if (options_.tls && !options_.tls->status().ok()) return options_.tls->status();
   boost::system::error_code ec;
   tcp::resolver resolver(io_);
   auto results = resolver.resolve(host, std::to_string(port), ec);
@@ -206,7 +207,7 @@ void RpcServer::accept() {
   acceptor_.async_accept(target, [this](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-      auto framed = std::make_shared<FramedSocket>(std::move(socket), options_.max_frame);
+      auto framed = std::make_shared<FramedSocket>(std::move(socket), options_.max_frame, options_.tls);
       auto conn = std::make_shared<RpcConnection>(framed, handler_, options_);
       std::erase_if(connections_, [](const auto& w) { return w.expired(); });
       connections_.push_back(conn);

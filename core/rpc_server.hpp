@@ -49,6 +49,9 @@ struct RpcServerOptions {
   // The group members' login (core::kGroupUser, made from the group key): a hello naming it
   // must log in even when `users` is empty. nullopt: that name is no one in particular.
   std::optional<UserEntry> group_login;
+  // TLS on every connection (TlsContext::for_server); nullptr: plain TCP. listen() refuses a
+  // context whose status is not OK.
+  std::shared_ptr<TlsContext> tls;
 };
 
 class RpcConnection : public std::enable_shared_from_this<RpcConnection> {
@@ -110,7 +113,8 @@ class RpcServer {
   // default): every connection lives on `io`. Call before listen().
   void set_connection_ios(std::vector<asio::io_context*> ios) { connection_ios_ = std::move(ios); }
 
-  // Binds and starts accepting. Errors: unavailable naming the address and the reason.
+  // Binds and starts accepting. Errors: unavailable naming the address and the reason, or the
+  // TLS context's status (config_error).
   Status listen(const std::string& host, std::uint16_t port);
   std::uint16_t port() const;
   // Stops accepting and closes every connection (io thread only).

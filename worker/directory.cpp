@@ -49,6 +49,7 @@ WorkerDirectory::WorkerDirectory(const Config& config, Park* park, std::unique_p
   rpc_options_.client_id = core::random_client_id();
   rpc_options_.user = park_options.user;
   rpc_options_.password = park_options.password;
+  rpc_options_.tls = core::TlsContext::for_client(park_options.tls);
   default_timeout_ = worker_timeout(config).value_or(std::chrono::milliseconds(0));
   io_thread_ = std::thread([this] { io_.run(); });
 }

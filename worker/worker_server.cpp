@@ -75,6 +75,7 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
 
   core::RpcServerOptions rpc;
   rpc.users = config_.park.users;
+  rpc.tls = core::TlsContext::for_server(config_);
   server_ = std::make_unique<core::RpcServer>(io_, *this, rpc);
   if (Status s = server_->listen(host, port); !s.ok()) return s;
   address_ = ServerAddress{host, server_->port()};

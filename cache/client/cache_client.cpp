@@ -52,6 +52,7 @@ CacheClient::CacheClient(CacheOptions options)
   rpc_options_.user = options_.park.user;
   rpc_options_.password = options_.park.password;
   rpc_options_.connect_timeout = options_.park.connect_timeout;
+  rpc_options_.tls = core::TlsContext::for_client(options_.park.tls);
   rpc_options_.max_frame = static_cast<std::uint32_t>(
       std::max<std::uint64_t>(core::kDefaultMaxFrame, options_.max_value * 2 + (1u << 20)));
   if (options_.connections_per_server == 0) options_.connections_per_server = 1;

@@ -40,6 +40,7 @@ CacheServer::CacheServer(CacheServerOptions options, CacheSettings settings, std
   core::RpcServerOptions rpc;
   rpc.server_id = self_;
   rpc.users = options_.config.park.users;
+  rpc.tls = core::TlsContext::for_server(options_.config);
   // Room for the largest value plus its key, or a whole sync chunk, whichever is larger.
   rpc.max_frame = static_cast<std::uint32_t>(std::max<std::uint64_t>(core::kDefaultMaxFrame, settings_.max_value * 2 + (1u << 20)));
   rpc_ = std::make_unique<core::RpcServer>(io_, *this, rpc);
@@ -52,6 +53,7 @@ CacheServer::CacheServer(CacheServerOptions options, CacheSettings settings, std
   rpc_->set_connection_ios(std::move(connection_ios));
   link_options_.client_id = core::random_client_id();
   link_options_.max_frame = rpc.max_frame;
+  link_options_.tls = core::TlsContext::for_client(options_.config.park.tls);
   if (const char* user = std::getenv("FOURINONE_USER")) link_options_.user = user;
   if (const char* password = std::getenv("FOURINONE_PASSWORD")) link_options_.password = password;
 }

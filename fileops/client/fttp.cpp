@@ -17,6 +17,7 @@ Result<FttpOptions> FttpOptions::from_config(const Config& config) {
   FttpOptions o;
   o.chunk = settings->chunk;
   o.service = settings->service;
+  o.tls = config.park.tls;
   if (const char* user = std::getenv("FOURINONE_USER")) o.user = user;
   if (const char* password = std::getenv("FOURINONE_PASSWORD")) o.password = password;
   return o;

@@ -53,6 +53,7 @@ FttpClient::FttpClient(FttpOptions options) : options_(std::move(options)) {
   connection_options_.rpc.user = options_.user;
   connection_options_.rpc.password = options_.password;
   connection_options_.rpc.connect_timeout = options_.connect_timeout;
+  connection_options_.rpc.tls = core::TlsContext::for_client(options_.tls);
   connection_options_.rpc.max_frame = std::max<std::uint32_t>(core::kDefaultMaxFrame, options_.chunk + (1u << 20));
   connection_options_.call_timeout = options_.call_timeout;
 }

@@ -68,9 +68,11 @@ FttpServer::FttpServer(FttpServerOptions options, FttpSettings settings, std::ve
   core::RpcServerOptions rpc;
   rpc.server_id = self_;
   rpc.users = options_.config.park.users;  // the same logins as the park
+  rpc.tls = core::TlsContext::for_server(options_.config);  // and the same TLS
   // One chunk of data plus room for the head (names, paths).
   rpc.max_frame = std::max<std::uint32_t>(core::kDefaultMaxFrame, settings_.chunk + (1u << 20));
   rpc_ = std::make_unique<core::RpcServer>(io_, *this, rpc);
+  copy_tls_ = core::TlsContext::for_client(options_.config.park.tls);
 }
 
 FttpServer::~FttpServer() {
@@ -172,6 +174,7 @@ std::string FttpServer::copy(const proto::Request& r) {
   if (const char* user = std::getenv("FOURINONE_USER")) link.rpc.user = user;
   if (const char* password = std::getenv("FOURINONE_PASSWORD")) link.rpc.password = password;
   link.rpc.max_frame = std::max<std::uint32_t>(core::kDefaultMaxFrame, settings_.chunk + (1u << 20));
+  link.rpc.tls = copy_tls_;
   auto dest = FttpConnection::open(to->server(), link);
   if (!dest.ok()) {
     return FileOps::error_frame(Status(dest.status().code(), "copy to " + to->to_string() + ": " + dest.status().message()));

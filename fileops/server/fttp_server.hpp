@@ -56,6 +56,7 @@ class FttpServer final : public core::RpcHandler {
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   std::unique_ptr<core::RpcServer> rpc_;
+  std::shared_ptr<core::TlsContext> copy_tls_;  // TLS of copies to other servers; nullptr: off
   boost::asio::thread_pool disk_;
   boost::asio::thread_pool copies_;
   std::unique_ptr<Registration> registration_;

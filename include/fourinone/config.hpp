@@ -56,6 +56,16 @@ struct UserEntry {
   std::string server_key;  // raw bytes: HMAC(SaltedPassword, "Server Key")
 };
 
+// TLS on every connection of the group (TLSCA, TLSCERT, TLSKEY, TLSCLIENTCERTS of row PARK; see
+// core/CONFIG.md "TLS"). Paths are absolute once the config is loaded. Off while `ca` is empty.
+struct TlsConfig {
+  std::string ca;             // TLSCA: PEM certificates of the CA(s) every peer's certificate must chain to
+  std::string cert;           // TLSCERT: PEM certificate (chain) this process shows; servers need one
+  std::string key;            // TLSKEY: PEM private key of `cert`
+  bool client_certs = false;  // TLSCLIENTCERTS: servers accept only clients showing a certificate of the CA
+  bool on() const noexcept { return !ca.empty(); }
+};
+
 // Row PARK. Durations are in the unit the original used (ms, hours) unless noted.
 struct ParkConfig {
   std::vector<ServerAddress> servers;             // SERVERS: h:p,h:p,... (required)
@@ -81,6 +91,7 @@ struct ParkConfig {
   // to each other (challenge/response) before one takes another's Raft messages. Empty: any
   // connection may speak for a server (a warning at start when not on loopback).
   std::string group_key;
+  TlsConfig tls;                                  // TLSCA, TLSCERT, TLSKEY, TLSCLIENTCERTS
 };
 
 // Row LOG.

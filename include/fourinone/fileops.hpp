@@ -83,8 +83,9 @@ struct FttpOptions {
   std::size_t connections = 4;      // per server, for parallel block reads/writes (at least 1)
   std::size_t window = 4;           // requests in flight per connection (at least 1)
   std::string service = "fttp";     // FTTP/SERVICE: the registry name of the servers
+  TlsConfig tls;                    // TLS to the servers (PARK/TLSCA ...); off by default
 
-  // From the FTTP and PARK rows; user/password from FOURINONE_USER / FOURINONE_PASSWORD.
+  // From the FTTP and PARK rows (TLS too); user/password from FOURINONE_USER / FOURINONE_PASSWORD.
   static Result<FttpOptions> from_config(const Config& config);
 };
 

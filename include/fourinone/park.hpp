@@ -142,8 +142,9 @@ struct ParkOptions {
   // answers from its own store at once: faster, and a follower may not have applied writes
   // acknowledged a moment ago. Writes, watches and sessions always go to the leader.
   bool stale_reads = false;
+  TlsConfig tls;  // TLS to the servers (PARK/TLSCA ...); off by default
 
-  // Servers, timeouts and limits from the PARK row; user/password from the environment
+  // Servers, timeouts, limits and TLS from the PARK row; user/password from the environment
   // variables FOURINONE_USER and FOURINONE_PASSWORD when set.
   static ParkOptions from_config(const Config& config);
 };

@@ -19,6 +19,7 @@ ParkOptions ParkOptions::from_config(const Config& config) {
   o.session_timeout = config.park.session_timeout;
   o.heartbeat = config.park.heartbeat;
   o.max_value = config.park.max_value;
+  o.tls = config.park.tls;
   if (const char* user = std::getenv("FOURINONE_USER")) o.user = user;
   if (const char* password = std::getenv("FOURINONE_PASSWORD")) o.password = password;
   return o;

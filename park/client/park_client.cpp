@@ -62,6 +62,7 @@ class ParkClient::WatchHandle final : public Watch {
 ParkClient::ParkClient(ParkOptions options)
     : options_(std::move(options)),
       client_id_(core::random_client_id()),
+      tls_(core::TlsContext::for_client(options_.tls)),
       io_work_(io_.get_executor()),
       callbacks_work_(callbacks_.get_executor()),
       sweep_timer_(io_),
@@ -113,6 +114,11 @@ ParkClient::~ParkClient() {
   callback_thread_.join();
 }
 
+core::RpcClientOptions ParkClient::rpc_options() const {
+  return core::RpcClientOptions{client_id_, options_.user, options_.password, options_.connect_timeout,
+                                static_cast<std::uint32_t>(options_.max_value + (1u << 20)), tls_};
+}
+
 Status ParkClient::connect_first() {
   std::promise<Status> result;
   asio::post(io_, [this, &result] {
@@ -125,9 +131,7 @@ Status ParkClient::connect_first() {
         auto keep_alive = std::exchange(*attempt, nullptr);
         return;
       }
-      core::RpcClientOptions o{client_id_, options_.user, options_.password, options_.connect_timeout,
-                               static_cast<std::uint32_t>(options_.max_value + (1u << 20))};
-      core::RpcClient::connect(io_, options_.servers[i], o,
+      core::RpcClient::connect(io_, options_.servers[i], rpc_options(),
                                [this, &result, errors, attempt, i](Result<std::shared_ptr<core::RpcClient>> r) {
                                  if (r.ok()) {
                                    next_server_ = i;
@@ -186,9 +190,7 @@ void ParkClient::try_connect(std::size_t attempt) {
   if (closing_ || connecting_ || conn_) return;
   connecting_ = true;
   const auto& server = options_.servers[next_server_ % options_.servers.size()];
-  core::RpcClientOptions o{client_id_, options_.user, options_.password, options_.connect_timeout,
-                           static_cast<std::uint32_t>(options_.max_value + (1u << 20))};
-  core::RpcClient::connect(io_, server, o, [this, attempt](Result<std::shared_ptr<core::RpcClient>> r) {
+  core::RpcClient::connect(io_, server, rpc_options(), [this, attempt](Result<std::shared_ptr<core::RpcClient>> r) {
     auto* self = this;
     if (self->closing_) return;
     self->connecting_ = false;

@@ -139,8 +139,12 @@ class ParkClient final : public Park {
     ParkClient* client = nullptr;  // guarded by mutex; null once the client is closing
   };
 
+  // The options of every connection to a server: login, frame limit, TLS.
+  core::RpcClientOptions rpc_options() const;
+
   ParkOptions options_;
   std::uint64_t client_id_;
+  std::shared_ptr<core::TlsContext> tls_;  // made once from options_.tls; nullptr: plain TCP
   std::shared_ptr<Liveness> liveness_ = std::make_shared<Liveness>();
 
   boost::asio::io_context io_;

@@ -45,7 +45,7 @@ ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_setting
            core::RpcServerOptions{options.self.to_string(),
                                   static_cast<std::uint32_t>(options.config.park.max_value + (1u << 20)),
                                   options.config.park.users, std::chrono::milliseconds(5000),
-                                  group_login(options.config.park)}),
+                                  group_login(options.config.park), core::TlsContext::for_server(options.config)}),
       hub_(io_, store_, kHistoryBytes),
       log_(io_, std::move(log), std::move(recovered.restore), log_options(),
            ReplicatedLog::Callbacks{[this](const Command& c) { return apply(c); }, [this] { return store_.save(); },
@@ -76,6 +76,7 @@ ReplicatedLog::Options ParkService::log_options() const {
     o.peer_client.password = options_.config.park.group_key;
   }
   o.peer_client.max_frame = static_cast<std::uint32_t>(options_.config.park.max_value + (1u << 20));
+  o.peer_client.tls = core::TlsContext::for_client(options_.config.park.tls);  // the peers' TLS too
   return o;
 }
 
