@@ -25,6 +25,7 @@
 #include "park/log/log_storage.hpp"
 #include "park/protocol/messages.hpp"
 #include "park/protocol/peer_messages.hpp"
+#include "park/server/stored_snapshot.hpp"
 #include "park/store/store.hpp"
 #include "worker/protocol.hpp"
 
@@ -185,6 +186,13 @@ void store_seeds() {
   seed("store_fuzz", store.save());
 }
 
+void membership_seeds() {
+  raft::Membership m{{1, 2, 3}, {4}, "next=5;1=127.0.0.1:1888;2=127.0.0.1:1889;3=127.0.0.1:1890;4=10.0.0.4:1888"};
+  seed("membership_fuzz", raft::encode_membership(m));
+  seed("membership_fuzz", park::wrap_snapshot(m, park::Store().save()));
+  seed("membership_fuzz", m.context);
+}
+
 void config_seeds(const std::string& config_xml) {
   std::ifstream in(config_xml);
   std::stringstream text;
@@ -212,6 +220,7 @@ int main(int argc, char** argv) {
     fttp_seeds();
     wal_seeds();
     store_seeds();
+    membership_seeds();
     config_seeds(argc > 2 ? argv[2] : "config.xml");
   } catch (const std::exception& e) {
     std::cerr << "fuzz_seeds: " << e.what() << "\n";
