@@ -152,7 +152,7 @@ void Raft::Impl::set_base_membership(std::optional<Membership> from_snapshot, st
   refresh_membership();
 }
 
-Membership Raft::Impl::membership_at(std::uint64_t index) const {
+const Membership& Raft::Impl::membership_at(std::uint64_t index) const {
   auto it = log_confs.upper_bound(index);
   if (it == log_confs.begin()) return base_conf;
   return std::prev(it)->second;

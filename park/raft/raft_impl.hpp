@@ -101,7 +101,7 @@ struct Raft::Impl {
   void track_memberships(const std::vector<Entry>& written);
   // The snapshot at the log's boundary now defines the membership below it.
   void set_base_membership(std::optional<Membership> from_snapshot, std::uint64_t index);
-  Membership membership_at(std::uint64_t index) const;
+  const Membership& membership_at(std::uint64_t index) const;
   void refresh_membership();
   ProposeResult propose_membership(Membership next);
   void maybe_promote_learner();
