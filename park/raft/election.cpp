@@ -92,7 +92,9 @@ void Raft::Impl::campaign(bool pre, bool transfer) {
     become_candidate();
     // Our own vote counts only once the term and vote are durable (advance()): a leader
     // elected on an unpersisted self-vote could, after a crash, vote again in the same term.
-    if (voters.size() <= 1) return;
+    // Nobody else to ask when we are the only voter (a server outside its latest membership
+    // asks the voters, promotable()).
+    if (voters.size() == 1 && is_voter(id)) return;
   }
   const std::uint64_t vote_term = pre ? term + 1 : term;
   for (NodeId p : voters) {  // learners have no vote

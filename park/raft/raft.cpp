@@ -82,8 +82,15 @@ void Raft::Impl::fatal(const std::string& what) const {
   std::abort();
 }
 
-// Only a voter campaigns: a learner, a removed server and one still waiting to join never do.
-bool Raft::Impl::promotable() const { return is_voter(id); }
+// A voter campaigns; so does a server whose removal is not committed yet, as far as it knows
+// (thesis §4.2.2: it may still be needed). Say a leader of {1,2} appended {2} and lost its lead
+// before that committed: 2, lacking the entry, needs 1's vote, which 1 refuses (its log is
+// longer); unless 1 campaigns, nobody ever leads again (found by the simulator, seeds 200064
+// and 200321 of the 3-of-6 runs). It counts only the votes of its latest membership's voters
+// (poll), so it wins only where a server of that membership could, and a leader outside its
+// membership steps down once the change commits. A learner, a server whose removal it knows
+// committed, and one still waiting to join never campaign.
+bool Raft::Impl::promotable() const { return is_voter(id) || membership_at(log.committed()).is_voter(id); }
 
 Message Raft::Impl::make(MessageType type, NodeId to) const {
   Message m;
@@ -120,8 +127,10 @@ void Raft::Impl::step(const Message& m) {
   // Messages to someone else, or from ourselves, are not ours to act on. Messages from servers
   // outside our membership are (thesis §4.1): a new server learns the membership from a leader
   // it does not know yet, and a voter whose promotion has not reached us must still get our
-  // vote. A removed server cannot disrupt: it stops campaigning once it has the entry that
-  // removed it, and before that its log lacks that entry, so no majority grants its pre-vote.
+  // vote. A removed server cannot disrupt: it stops campaigning once it knows the entry that
+  // removed it committed; before that, with the entry, it asks only the voters that entry names
+  // (and could lead them as any server with its log could), and without it, its log lacks a
+  // committed entry, so no majority grants its pre-vote.
   if (m.to != id || m.from == id || m.from == 0) return;
 
   if (m.term > term) {

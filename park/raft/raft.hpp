@@ -107,8 +107,9 @@ struct Snapshot {
   std::uint64_t index = 0;  // last index the snapshot includes
   std::uint64_t term = 0;   // term of that entry
   std::shared_ptr<const std::string> data;  // the state machine's bytes (shared, not copied)
-  // The membership in effect at `index`. Nothing: a snapshot from before memberships lived in
-  // the log; the bootstrap membership (Config::servers) applies.
+  // The membership in effect at `index`. Nothing: the bootstrap membership (the founders'
+  // Config::servers) applies, as no membership entry comes at or before `index` (or the
+  // snapshot is from before memberships lived in the log).
   std::optional<Membership> membership;
 };
 

@@ -101,7 +101,9 @@ struct Raft::Impl {
   void track_memberships(const std::vector<Entry>& written);
   // The snapshot at the log's boundary now defines the membership below it.
   void set_base_membership(std::optional<Membership> from_snapshot, std::uint64_t index);
-  Membership membership_at(std::uint64_t index) const;
+  const Membership& membership_at(std::uint64_t index) const;
+  // What a snapshot at `index` carries: nothing while the bootstrap membership is in effect there.
+  std::optional<Membership> snapshot_membership_at(std::uint64_t index) const;
   void refresh_membership();
   ProposeResult propose_membership(Membership next);
   void maybe_promote_learner();
@@ -131,6 +133,7 @@ struct Raft::Impl {
   // entry in the log after the snapshot; the latest is in effect.
   Membership base_conf;
   std::uint64_t base_conf_index = 0;
+  bool base_is_bootstrap = true;    // base_conf is Config::servers (no snapshot named one)
   std::map<std::uint64_t, Membership> log_confs;
   Membership conf;                  // in effect
   std::uint64_t conf_index = 0;     // of the entry that set it (base_conf_index for the base)

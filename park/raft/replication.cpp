@@ -319,7 +319,7 @@ void Raft::Impl::compact(std::uint64_t index, std::shared_ptr<const std::string>
   if (index <= log.snapshot_index()) return;  // older than what we have
   if (index > applied) fatal("compact beyond the applied index");
   const std::uint64_t t = *log.term(index);
-  Membership at_index = membership_at(index);
+  std::optional<Membership> at_index = snapshot_membership_at(index);
   log.compact(index);
   snapshot = Snapshot{index, t, std::move(data), at_index};
   set_base_membership(std::move(at_index), index);

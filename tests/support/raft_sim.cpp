@@ -19,15 +19,66 @@ namespace {
 
 [[noreturn]] void failf(const std::string& what) { throw SimFailure(what); }
 
+std::string ids_str(const std::vector<NodeId>& ids) {
+  std::string out;
+  for (NodeId id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return out;
+}
+
+}  // namespace
+
+std::string membership_str(const std::optional<Membership>& m) {
+  if (!m) return "{bootstrap}";
+  return "{voters " + ids_str(m->voters) + " learners " + ids_str(m->learners) + "}";
+}
+
+namespace {
+
 std::string entry_str(const Entry& e) {
   std::ostringstream o;
-  o << e.index << "/t" << e.term << (e.type == EntryType::noop ? "/noop" : "") << "/'" << e.data << "'";
+  o << e.index << "/t" << e.term << (e.type == EntryType::noop ? "/noop" : "");
+  if (e.type == EntryType::membership) {
+    o << "/membership " << membership_str(decode_membership(e.data));
+  } else {
+    o << "/'" << e.data << "'";
+  }
   return o.str();
+}
+
+// 0 absent, 1 learner, 2 voter.
+int part_of(const Membership& m, NodeId server) { return m.is_voter(server) ? 2 : m.is_learner(server) ? 1 : 0; }
+
+// The servers whose part differs between two memberships.
+std::vector<NodeId> changed_servers(const Membership& a, const Membership& b) {
+  std::vector<NodeId> all = a.voters;
+  for (const auto* ids : {&a.learners, &b.voters, &b.learners}) all.insert(all.end(), ids->begin(), ids->end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  std::vector<NodeId> out;
+  for (NodeId s : all) {
+    if (part_of(a, s) != part_of(b, s)) out.push_back(s);
+  }
+  return out;
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- LogView / StateMachine
+
+namespace {
+
+// Storage taking a snapshot from the leader, as park/log does (§7 rule 6): stored entries after
+// it stay only if the stored entry at its index has its term.
+void store_snapshot(std::optional<Snapshot>& stored, LogView& log, const Snapshot& snap) {
+  stored = snap;
+  if (snap.index > log.snapshot_index() && log.term(snap.index) == snap.term) {
+    log.compact(snap.index);
+  } else {
+    log.reset_to_snapshot(snap.index, snap.term);
+  }
+}
+
+}  // namespace
 
 std::optional<std::uint64_t> LogView::term(std::uint64_t index) const {
   if (index == snap_index_) return snap_term_;
@@ -175,6 +226,7 @@ void SafetyChecker::observe_apply(NodeId server, std::uint64_t term, const Entry
   }
   last = e.index;
   note_content(e.index, e, "applied");
+  if (e.type == EntryType::membership) note_membership(server, e);
   Committed& c = committed_at(e.index);
   if (term < c.commit_term) {
     c.commit_term = term;
@@ -239,6 +291,45 @@ void SafetyChecker::check_leader(NodeId server, std::uint64_t term, const LogVie
   } else {
     for (std::uint64_t i : indexes) check_one(i);
   }
+}
+
+void SafetyChecker::note_membership(NodeId server, const Entry& e) {
+  if (committed_memberships_.count(e.index)) return;
+  auto next = decode_membership(e.data);
+  if (!next || !next->well_formed() || next->voters.empty()) {
+    failf("server " + std::to_string(server) + " applied a membership entry that is not one: " + entry_str(e));
+  }
+  // One server at a time (thesis §4.1): each committed membership differs from the one before
+  // it in one server's part, so the majorities of consecutive memberships overlap.
+  const Membership prev = membership_at(e.index - 1);
+  const std::vector<NodeId> changed = changed_servers(prev, *next);
+  if (changed.size() > 1) {
+    failf("membership: committed " + entry_str(e) + " changes servers " + ids_str(changed) + " at once, after " +
+          membership_str(prev));
+  }
+  ++changes_committed_;
+  if (changed.size() == 1 && prev.is_learner(changed[0]) && next->is_voter(changed[0])) ++learners_promoted_;
+  if (changed.size() == 1 && !next->contains(changed[0]) && leader_of(e.term) == changed[0]) ++leaders_removed_;
+  committed_memberships_.emplace(e.index, std::move(*next));
+}
+
+const Membership& SafetyChecker::membership_at(std::uint64_t index) const {
+  auto it = committed_memberships_.upper_bound(index);
+  return it == committed_memberships_.begin() ? bootstrap_ : std::prev(it)->second;
+}
+
+void SafetyChecker::check_snapshot_membership(NodeId server, std::uint64_t index,
+                                              const std::optional<Membership>& m) const {
+  const Membership& truth = membership_at(index);
+  if ((m && *m != truth) || (!m && bootstrap_ != truth)) {
+    failf("snapshot membership: server " + std::to_string(server) + " has a snapshot at " + std::to_string(index) +
+          " with membership " + membership_str(m) + ", but " + membership_str(truth) + " was in effect there");
+  }
+}
+
+NodeId SafetyChecker::leader_of(std::uint64_t term) const {
+  auto it = leader_of_term_.find(term);
+  return it == leader_of_term_.end() ? 0 : it->second;
 }
 
 std::vector<std::uint64_t> SafetyChecker::take_dirty() {
@@ -326,9 +417,19 @@ Scenario Scenario::random(std::uint64_t seed, int servers) {
   return s;
 }
 
+Scenario Scenario::random_membership(std::uint64_t seed, int servers, int pool) {
+  Scenario s = random(seed, servers);
+  // A generator of its own: random()'s draws stay what they are for this seed.
+  std::mt19937_64 rng(seed * 0xd1b54a32d192ed03ull + static_cast<std::uint64_t>(pool));
+  s.pool = pool;
+  const double rates[] = {0.02, 0.05, 0.1};
+  s.membership_rate = rates[rng() % 3];
+  return s;
+}
+
 std::string Scenario::describe() const {
   std::ostringstream o;
-  o << "seed=" << seed << " servers=" << servers << " chaos_ticks=" << chaos_ticks
+  o << "seed=" << seed << " servers=" << servers << " pool=" << pool << " chaos_ticks=" << chaos_ticks
     << " election_ticks=" << election_ticks << " heartbeat_ticks=" << heartbeat_ticks
     << " pre_vote=" << pre_vote << " check_quorum=" << check_quorum
     << " max_entries=" << max_entries_per_message << " max_bytes=" << max_bytes_per_message
@@ -338,7 +439,7 @@ std::string Scenario::describe() const {
     << " stage_crash=" << stage_crash << " max_down_ticks=" << max_down_ticks << " slow_disk=" << slow_disk
     << " durable_sm=" << durable_state_machine << " compact_every=" << compact_every
     << " propose_rate=" << propose_rate << " read_rate=" << read_rate << " transfer_rate=" << transfer_rate
-    << " lease_reads=" << lease_reads;
+    << " lease_reads=" << lease_reads << " membership_rate=" << membership_rate;
   return o.str();
 }
 
@@ -362,6 +463,13 @@ void SimStats::add(const SimStats& o) {
   reads_on_lease += o.reads_on_lease;
   transfers_done += o.transfers_done;
   redeliveries += o.redeliveries;
+  changes_proposed += o.changes_proposed;
+  changes_refused += o.changes_refused;
+  changes_committed += o.changes_committed;
+  learners_promoted += o.learners_promoted;
+  leaders_removed += o.leaders_removed;
+  membership_reverts += o.membership_reverts;
+  joins += o.joins;
   max_liveness_ticks = std::max(max_liveness_ticks, o.max_liveness_ticks);
   max_catchup_ticks = std::max(max_catchup_ticks, o.max_catchup_ticks);
 }
@@ -374,7 +482,13 @@ std::string SimStats::describe() const {
     << " before_send=" << crashes_before_send << ") truncated_entries=" << truncations
     << " snapshots_taken=" << snapshots_taken << " snapshots_installed=" << snapshots_installed
     << " rejects=" << rejects << " reads_served=" << reads_served << " reads_on_lease=" << reads_on_lease << " transfers=" << transfers_done
-    << " redelivered=" << redeliveries << " max_liveness_ticks=" << max_liveness_ticks << " max_catchup_ticks=" << max_catchup_ticks;
+    << " redelivered=" << redeliveries;
+  if (changes_proposed > 0) {
+    o << " changes_proposed=" << changes_proposed << " changes_refused=" << changes_refused
+      << " changes_committed=" << changes_committed << " learners_promoted=" << learners_promoted
+      << " leaders_removed=" << leaders_removed << " membership_reverts=" << membership_reverts << " joins=" << joins;
+  }
+  o << " max_liveness_ticks=" << max_liveness_ticks << " max_catchup_ticks=" << max_catchup_ticks;
   return o.str();
 }
 
@@ -392,17 +506,23 @@ bool trace_from_env() {
 // ---------------------------------------------------------------- Group (focused tests)
 
 Group::Group(int servers, Config base) : base_(std::move(base)), n_(servers) {
-  for (int i = 1; i <= servers; ++i) {
-    rafts_.push_back(std::make_unique<Raft>(config(static_cast<NodeId>(i)), Restore{}));
-    applied_.emplace_back();
-    reads_.emplace_back();
-  }
+  for (int i = 1; i <= servers; ++i) add_server();
+}
+
+NodeId Group::add_server() {
+  const auto id = static_cast<NodeId>(rafts_.size() + 1);
+  rafts_.push_back(std::make_unique<Raft>(config(id), Restore{}));
+  applied_.emplace_back();
+  reads_.emplace_back();
+  stored_.emplace_back();
+  return id;
 }
 
 Config Group::config(NodeId id) const {
   Config c = base_;
   c.id = id;
   c.servers.clear();
+  if (id > static_cast<NodeId>(n_)) return c;  // joined later: no bootstrap membership
   for (int i = 1; i <= n_; ++i) c.servers.push_back(static_cast<NodeId>(i));
   return c;
 }
@@ -410,15 +530,54 @@ Config Group::config(NodeId id) const {
 void Group::flush() {
   for (std::size_t k = 0; k < rafts_.size(); ++k) {
     Raft& r = *rafts_[k];
+    Stored& disk = stored_[k];
     while (r.has_ready()) {
       Ready rd = r.ready();
+      if (rd.snapshot) {
+        store_snapshot(disk.snapshot, disk.log, *rd.snapshot);
+        disk.applied_membership = rd.snapshot->membership;
+      }
+      // A test that took Readies of its own (not through flush) leaves gaps: storage is unusable.
+      if (!rd.entries.empty() && (rd.entries.front().index <= disk.log.snapshot_index() ||
+                                  rd.entries.front().index > disk.log.last_index() + 1)) {
+        disk.bypassed = true;
+      }
+      if (!disk.bypassed) disk.log.write(rd.entries);
+      if (rd.hard_state) disk.hard_state = *rd.hard_state;
       for (const Message& m : rd.messages) outbox_.push_back(m);
       for (const Message& m : rd.messages_after_persist) outbox_.push_back(m);
-      for (const Entry& e : rd.committed) applied_[k].push_back(e);
+      for (const Entry& e : rd.committed) {
+        applied_[k].push_back(e);
+        if (e.type == EntryType::membership) disk.applied_membership = decode_membership(e.data);
+      }
       for (const ReadState& rs : rd.read_states) reads_[k].push_back(rs);
       r.advance(rd);
     }
   }
+}
+
+Restore Group::stored(NodeId id) const {
+  const Stored& disk = stored_.at(id - 1);
+  if (disk.bypassed) failf("Group::stored: server " + std::to_string(id) + "'s Readies were taken outside flush()");
+  Restore r;
+  r.hard_state = disk.hard_state;
+  r.snapshot = disk.snapshot;
+  r.entries = disk.log.entries();
+  r.applied = disk.snapshot ? disk.snapshot->index : 0;
+  return r;
+}
+
+void Group::compact(NodeId id) {
+  flush();
+  Stored& disk = stored_.at(id - 1);
+  if (disk.bypassed) failf("Group::compact: server " + std::to_string(id) + "'s Readies were taken outside flush()");
+  const std::uint64_t index = at(id).applied_index();
+  const auto t = disk.log.term(index);
+  if (!t) failf("Group::compact: applied index " + std::to_string(index) + " is not stored");
+  auto data = std::make_shared<const std::string>("state@" + std::to_string(index));
+  at(id).compact(index, data);
+  disk.snapshot = Snapshot{index, *t, data, disk.applied_membership};
+  disk.log.compact(index);
 }
 
 std::vector<Message> Group::take(NodeId from, NodeId to, std::optional<MessageType> type) {
@@ -433,14 +592,14 @@ std::vector<Message> Group::take(NodeId from, NodeId to, std::optional<MessageTy
   return out;
 }
 
-void Group::deliver_all() {
+void Group::deliver_all(const std::function<bool(const Message&)>& drop) {
   for (int round = 0; round < 10000; ++round) {
     flush();
     if (outbox_.empty()) return;
     std::vector<Message> batch;
     batch.swap(outbox_);
     for (const Message& m : batch) {
-      if (cut_.count({m.from, m.to}) == 0) at(m.to).step(m);
+      if (cut_.count({m.from, m.to}) == 0 && !(drop && drop(m))) at(m.to).step(m);
     }
   }
   failf("Group::deliver_all: no quiet after 10000 rounds");
@@ -478,6 +637,17 @@ void Group::elect(NodeId id) {
 }
 
 void Group::restart(NodeId id, Restore restore) {
+  // Storage holds what the server restarts from; a membership applied before the crash is the
+  // snapshot's, or comes again with the committed entries.
+  Stored& disk = stored_.at(id - 1);
+  disk = Stored{};
+  disk.hard_state = restore.hard_state;
+  disk.snapshot = restore.snapshot;
+  if (restore.snapshot) {
+    disk.log.reset_to_snapshot(restore.snapshot->index, restore.snapshot->term);
+    disk.applied_membership = restore.snapshot->membership;
+  }
+  disk.log.write(restore.entries);
   rafts_.at(id - 1) = std::make_unique<Raft>(config(id), std::move(restore));
   applied_.at(id - 1).clear();
   reads_.at(id - 1).clear();
@@ -516,7 +686,8 @@ struct Disk {
 
 struct Server {
   NodeId id = 0;
-  bool up = true;
+  bool started = false;  // a pool id nobody has added yet never runs
+  bool up = false;
   std::uint64_t down_until = 0;
   std::unique_ptr<Raft> raft;
   Disk disk;
@@ -528,6 +699,15 @@ struct Server {
   std::uint64_t led_term = 0;  // term it was last seen leading (0: none)
   std::uint64_t leader_since = 0;  // tick it became leader of led_term
   std::map<NodeId, std::uint64_t> heard;  // peer -> last tick a message of our term arrived
+  // The driver's membership at sm.applied (nothing: the bootstrap one), stored with snapshots.
+  std::optional<Membership> applied_membership;
+  // The membership the core must be using, worked out from its Readies alone (the snapshot's or
+  // the bootstrap one, then the log's membership entries): the oracle for Raft::membership().
+  Membership mem_base;
+  std::uint64_t mem_base_index = 0;
+  std::map<std::uint64_t, Membership> mem_confs;
+  Membership conf_seen;             // Raft::membership() at the last check
+  std::uint64_t conf_changed_at = 0;  // tick it last changed
 };
 
 struct InFlight {
@@ -544,14 +724,12 @@ struct Partition {
 class Cluster {
  public:
   Cluster(const Scenario& s, bool trace) : s_(s), trace_(trace), rng_(s.seed ^ 0x5eedc0ffee15600dull) {
-    for (int i = 1; i <= s.servers; ++i) ids_.push_back(static_cast<NodeId>(i));
-    servers_.resize(ids_.size() + 1);
-    for (NodeId id : ids_) {
-      Server& sv = servers_[id];
-      sv.id = id;
-      start(sv);
-    }
-    blocked_.assign((ids_.size() + 1) * (ids_.size() + 1), false);
+    pool_ = static_cast<std::size_t>(std::max(s.pool, s.servers));
+    servers_.resize(pool_ + 1);
+    for (std::size_t i = 1; i <= pool_; ++i) servers_[i].id = static_cast<NodeId>(i);
+    blocked_.assign((pool_ + 1) * (pool_ + 1), false);
+    checker_.set_bootstrap(bootstrap_for(1));
+    for (int i = 1; i <= s.servers; ++i) join(static_cast<NodeId>(i));
   }
 
   void run() {
@@ -585,9 +763,13 @@ class Cluster {
     std::uint64_t lag = 0;
     for (NodeId id : ids_) lag = std::max(lag, probe_index_ - std::min(probe_index_, servers_[id].sm.applied));
     const std::uint64_t bound = static_cast<std::uint64_t>(s_.liveness_ticks) + lag * per_entry;
+    // Every member of the final membership (a removed server is left behind, as it should be).
     auto caught_up = [this] {
+      Server* leader = current_leader();
+      if (leader == nullptr) return false;
+      const Membership& m = leader->raft->membership();
       for (NodeId id : ids_) {
-        if (servers_[id].sm.applied < probe_index_) return false;
+        if (m.contains(id) && servers_[id].sm.applied < probe_index_) return false;
       }
       return true;
     };
@@ -601,7 +783,12 @@ class Cluster {
     stats_.max_catchup_ticks = now_ - started;
   }
 
-  SimStats& stats() { return stats_; }
+  SimStats& stats() {
+    stats_.changes_committed = checker_.changes_committed();
+    stats_.learners_promoted = checker_.learners_promoted();
+    stats_.leaders_removed = checker_.leaders_removed();
+    return stats_;
+  }
   std::uint64_t now() const { return now_; }
 
  private:
@@ -613,10 +800,18 @@ class Cluster {
     if (trace_) std::fprintf(stderr, "t=%" PRIu64 " %s\n", now_, line.c_str());
   }
 
+  // The founders list each other; a server added later starts empty and waits for a leader.
+  Membership bootstrap_for(NodeId id) const {
+    Membership m;
+    if (id > static_cast<NodeId>(s_.servers)) return m;
+    for (int i = 1; i <= s_.servers; ++i) m.voters.push_back(static_cast<NodeId>(i));
+    return m;
+  }
+
   Config config_for(NodeId id) const {
     Config c;
     c.id = id;
-    c.servers = ids_;
+    c.servers = bootstrap_for(id).voters;
     c.election_ticks = s_.election_ticks;
     c.heartbeat_ticks = s_.heartbeat_ticks;
     c.pre_vote = s_.pre_vote;
@@ -647,6 +842,16 @@ class Cluster {
     }
     r.applied = sv.sm.applied;
     checker_.observe_state_machine_reset(sv.id, sv.sm);
+    // The driver's membership at `applied`: the snapshot's, then the log's up to applied.
+    sv.applied_membership = sv.disk.snapshot ? sv.disk.snapshot->membership : std::nullopt;
+    sv.mem_base = sv.applied_membership.value_or(bootstrap_for(sv.id));
+    sv.mem_base_index = sv.disk.snapshot ? sv.disk.snapshot->index : 0;
+    sv.mem_confs.clear();
+    for (const Entry& e : r.entries) {
+      if (e.type != EntryType::membership) continue;
+      sv.mem_confs[e.index] = *decode_membership(e.data);
+      if (e.index <= sv.sm.applied) sv.applied_membership = sv.mem_confs[e.index];
+    }
     sv.mem = sv.disk.log;
     sv.queue.clear();
     sv.waiting_reads.clear();
@@ -660,6 +865,16 @@ class Cluster {
           std::to_string(sv.sm.applied) + " commit " + std::to_string(sv.disk.hard_state.commit) + " log (" +
           std::to_string(sv.disk.log.snapshot_index()) + "," + std::to_string(sv.disk.log.last_index()) + "]");
     pull_ready(sv);
+  }
+
+  // A founder at the start, or a pool id a client just added: it runs from now on.
+  void join(NodeId id) {
+    Server& sv = servers_[id];
+    if (sv.started) return;
+    sv.started = true;
+    ids_.push_back(id);
+    if (id > static_cast<NodeId>(s_.servers)) ++stats_.joins;
+    start(sv);
   }
 
   void crash(Server& sv, const char* where) {
@@ -680,8 +895,21 @@ class Cluster {
       p.rd = sv.raft->ready();
       const Ready& rd = p.rd;
       // The core's log as it now stands (mem) = its log before + this Ready's changes.
-      if (rd.snapshot) sv.mem.reset_to_snapshot(rd.snapshot->index, rd.snapshot->term);
+      if (rd.snapshot) {
+        sv.mem.reset_to_snapshot(rd.snapshot->index, rd.snapshot->term);
+        checker_.check_snapshot_membership(sv.id, rd.snapshot->index, rd.snapshot->membership);
+        sv.mem_base = rd.snapshot->membership.value_or(bootstrap_for(sv.id));
+        sv.mem_base_index = rd.snapshot->index;
+        sv.mem_confs.clear();
+      }
       if (!rd.entries.empty()) {
+        // A truncated suffix takes its membership entries with it.
+        auto gone = sv.mem_confs.lower_bound(rd.entries.front().index);
+        stats_.membership_reverts += static_cast<std::uint64_t>(std::distance(gone, sv.mem_confs.end()));
+        sv.mem_confs.erase(gone, sv.mem_confs.end());
+        for (const Entry& e : rd.entries) {
+          if (e.type == EntryType::membership) sv.mem_confs[e.index] = *decode_membership(e.data);
+        }
         if (sv.raft->role() == Role::leader && sv.led_term == sv.raft->term() &&
             rd.entries.front().index <= sv.mem.last_index()) {
           failf("leader append-only: leader " + std::to_string(sv.id) + " rewrites its log from index " +
@@ -704,15 +932,7 @@ class Cluster {
     switch (p.stage) {
       case 0: {  // persist: hard state, snapshot, entries in one transaction
         if (rd.snapshot) {
-          // As park/log does (§7 rule 6): stored entries after the snapshot stay only if the
-          // stored entry at its index has its term.
-          const Snapshot& snap = *rd.snapshot;
-          sv.disk.snapshot = snap;
-          if (snap.index > sv.disk.log.snapshot_index() && sv.disk.log.term(snap.index) == snap.term) {
-            sv.disk.log.compact(snap.index);
-          } else {
-            sv.disk.log.reset_to_snapshot(snap.index, snap.term);
-          }
+          store_snapshot(sv.disk.snapshot, sv.disk.log, *rd.snapshot);
         }
         sv.disk.log.write(rd.entries);
         if (rd.hard_state) {
@@ -734,12 +954,14 @@ class Cluster {
           if (!sm) failf("unreadable snapshot from the leader");
           checker_.observe_snapshot_apply(sv.id, rd.snapshot->index, rd.snapshot->term, *sm);
           sv.sm = *sm;
+          sv.applied_membership = rd.snapshot->membership;
           ++stats_.snapshots_installed;
           trace("apply snapshot " + std::to_string(sv.id) + " at " + std::to_string(sm->applied));
         }
         for (const Entry& e : rd.committed) {
           sv.sm.apply(e);
           checker_.observe_apply(sv.id, sv.raft->term(), e, sv.sm);
+          if (e.type == EntryType::membership) sv.applied_membership = decode_membership(e.data);
           if (!liveness_data_.empty() && e.data == liveness_data_) {
             liveness_applied_[sv.id] = true;
             probe_index_ = e.index;
@@ -797,8 +1019,15 @@ class Cluster {
     const auto t = sv.disk.log.term(applied);
     if (!t) failf("applied index " + std::to_string(applied) + " is not on disk");
     auto data = std::make_shared<const std::string>(sv.sm.save());
-    sv.disk.snapshot = Snapshot{applied, *t, data};
+    checker_.check_snapshot_membership(sv.id, applied, sv.applied_membership);
+    sv.disk.snapshot = Snapshot{applied, *t, data, sv.applied_membership};
     sv.disk.log.compact(applied);
+    if (applied > sv.mem.snapshot_index()) {
+      // (The core ignores a compaction below a snapshot from the leader it already took.)
+      sv.mem_base = expected_membership_at(sv, applied);
+      sv.mem_base_index = applied;
+      sv.mem_confs.erase(sv.mem_confs.begin(), sv.mem_confs.upper_bound(applied));
+    }
     sv.mem.compact(applied);
     sv.raft->compact(applied, data);
     sv.last_snapshot = applied;
@@ -806,7 +1035,7 @@ class Cluster {
   }
 
   // ---- network
-  bool blocked(NodeId from, NodeId to) const { return blocked_[from * (ids_.size() + 1) + to]; }
+  bool blocked(NodeId from, NodeId to) const { return blocked_[from * (pool_ + 1) + to]; }
 
   void send(const Message& m) {
     ++stats_.messages_sent;
@@ -847,7 +1076,7 @@ class Cluster {
   void recompute_blocked() {
     std::fill(blocked_.begin(), blocked_.end(), false);
     for (const Partition& p : partitions_) {
-      for (auto [from, to] : p.blocked) blocked_[from * (ids_.size() + 1) + to] = true;
+      for (auto [from, to] : p.blocked) blocked_[from * (pool_ + 1) + to] = true;
     }
   }
 
@@ -866,7 +1095,7 @@ class Cluster {
         p.what = "isolate " + std::to_string(a);
         break;
       case 1: {  // split in two random groups
-        std::vector<bool> side(ids_.size() + 1);
+        std::vector<bool> side(pool_ + 1);
         for (NodeId b : ids_) side[b] = below(2) == 0;
         for (NodeId x : ids_) {
           for (NodeId y : ids_) {
@@ -890,7 +1119,7 @@ class Cluster {
         break;
       default: {  // one direction of one link
         NodeId b = ids_[below(ids_.size())];
-        if (b == a) b = ids_[(a % ids_.size())];
+        if (b == a) b = ids_[(static_cast<std::size_t>(std::find(ids_.begin(), ids_.end(), a) - ids_.begin()) + 1) % ids_.size()];
         p.blocked.emplace_back(a, b);
         p.what = "link " + std::to_string(a) + "-/->" + std::to_string(b);
         break;
@@ -987,6 +1216,7 @@ class Cluster {
         check();
       }
     }
+    if (in_chaos_ && chance(s_.membership_rate)) membership_op();
     if (chance(s_.transfer_rate)) {
       if (Server* sv = some_leader()) {
         const NodeId to = ids_[below(ids_.size())];
@@ -999,6 +1229,75 @@ class Cluster {
         check();
       }
     }
+  }
+
+  // ---- membership: the oracle, and clients changing it
+  Membership expected_membership_at(const Server& sv, std::uint64_t index) const {
+    auto it = sv.mem_confs.upper_bound(index);
+    return it == sv.mem_confs.begin() ? sv.mem_base : std::prev(it)->second;
+  }
+
+  // A client asks some server (mostly a leader) to add a pool id nobody has added yet (as a
+  // learner, now and then straight as a voter) or to remove a member (the leader included);
+  // one time in ten it asks for two changes at once. The answer must be what raft.hpp promises.
+  void membership_op() {
+    Server* sv = below(5) == 0 ? some_up_server() : some_leader();
+    if (sv == nullptr) return;
+    Raft& r = *sv->raft;
+    const Membership now = r.membership();
+    std::vector<NodeId> unused;
+    for (std::size_t i = 1; i <= pool_; ++i) {
+      if (!servers_[i].started) unused.push_back(static_cast<NodeId>(i));
+    }
+    Membership next = now;
+    std::vector<NodeId> joining;
+    auto change_one = [&] {
+      std::vector<NodeId> members = next.voters;
+      members.insert(members.end(), next.learners.begin(), next.learners.end());
+      const bool add = !unused.empty() && (members.size() <= 2 || below(2) == 0);
+      if (add) {
+        const std::size_t k = below(unused.size());
+        const NodeId x = unused[k];
+        unused.erase(unused.begin() + static_cast<std::ptrdiff_t>(k));
+        auto& list = below(5) == 0 ? next.voters : next.learners;
+        list.insert(std::upper_bound(list.begin(), list.end(), x), x);
+        joining.push_back(x);
+      } else if (!members.empty()) {
+        const NodeId x = members[below(members.size())];
+        for (auto* list : {&next.voters, &next.learners}) list->erase(std::remove(list->begin(), list->end(), x), list->end());
+      }
+    };
+    change_one();
+    if (below(10) == 0) change_one();
+    const bool leader = r.role() == Role::leader;
+    // change_pending: the latest membership is not committed, or nothing of this term is.
+    const bool pending =
+        leader && (r.membership_index() > r.commit_index() || sv->mem.term(r.commit_index()).value_or(0) != r.term());
+    const bool bad = changed_servers(now, next).size() != 1 || next.voters.empty();
+    const ProposeResult res = r.propose_membership(next);
+    trace("membership " + std::to_string(sv->id) + " " + membership_str(now) + " -> " + membership_str(next) + ": " +
+          propose_error_name(res.error));
+    ProposeError want = ProposeError::none;
+    if (!leader) {
+      want = ProposeError::not_leader;
+    } else if (pending) {
+      want = ProposeError::change_pending;
+    } else if (bad) {
+      want = ProposeError::bad_change;
+    }
+    // A transfer under way shows only in the answer (no observer for it).
+    if (res.error != want && !(leader && res.error == ProposeError::transferring)) {
+      failf("propose_membership on " + std::to_string(sv->id) + " (" + role_name(r.role()) + ") " + membership_str(now) +
+            " -> " + membership_str(next) + " answered " + propose_error_name(res.error) + ", expected " +
+            propose_error_name(want));
+    }
+    if (res.error == ProposeError::change_pending || res.error == ProposeError::bad_change) ++stats_.changes_refused;
+    pull_ready(*sv);
+    if (res.error == ProposeError::none) {
+      ++stats_.changes_proposed;
+      for (NodeId x : joining) join(x);
+    }
+    check();
   }
 
   // ---- liveness: after healing, a fresh proposal commits and a read completes
@@ -1049,7 +1348,7 @@ class Cluster {
       const Server& sv = servers_[id];
       o << "[" << id << " " << role_name(sv.raft->role()) << " term " << sv.raft->term() << " leader "
         << sv.raft->leader() << " commit " << sv.raft->commit_index() << " applied " << sv.sm.applied << " last "
-        << sv.raft->last_index() << "] ";
+        << sv.raft->last_index() << " membership " << membership_str(sv.raft->membership()) << "] ";
     }
     o << "probe '" << liveness_data_ << "' applied on " << liveness_applied_.size() << " read "
       << (liveness_read_done_ ? "done" : "pending");
@@ -1070,6 +1369,18 @@ class Cluster {
       }
       checker_.observe_role(id, r.role(), r.term());
       checker_.observe_commit(id, r.term(), r.commit_index(), sv.mem);
+      // Thesis §4.1: a server uses the latest membership in its log, committed or not.
+      const Membership& want = sv.mem_confs.empty() ? sv.mem_base : sv.mem_confs.rbegin()->second;
+      const std::uint64_t want_index = sv.mem_confs.empty() ? sv.mem_base_index : sv.mem_confs.rbegin()->first;
+      if (r.membership() != want || r.membership_index() != want_index) {
+        failf("server " + std::to_string(id) + " uses membership " + membership_str(r.membership()) + " from index " +
+              std::to_string(r.membership_index()) + ", its log says " + membership_str(want) + " from index " +
+              std::to_string(want_index));
+      }
+      if (r.membership() != sv.conf_seen) {
+        sv.conf_seen = r.membership();
+        sv.conf_changed_at = now_;
+      }
       if (r.role() == Role::leader && sv.led_term != r.term()) {
         sv.led_term = r.term();
         sv.leader_since = now_;
@@ -1091,21 +1402,26 @@ class Cluster {
     }
   }
 
-  // Check-quorum (thesis §6.2): a leader that heard nothing in its term from a majority
-  // (itself included) for two election timeouts has passed a full check round without one,
-  // so it must have stepped down.
+  // Check-quorum (thesis §6.2): a leader that heard nothing in its term from a majority of its
+  // voters (itself included if it is one) for two election timeouts has passed a full check
+  // round without one, so it must have stepped down. Not checked within that window after its
+  // membership changed: a server just added counts as heard from until the next round.
   void check_quorum_property() {
     if (!s_.check_quorum) return;
     const std::uint64_t window = 2 * static_cast<std::uint64_t>(s_.election_ticks) + 1;
     for (NodeId id : ids_) {
       Server& sv = servers_[id];
-      if (!sv.up || sv.raft->role() != Role::leader || now_ < sv.leader_since + window) continue;
-      std::size_t heard = 1;
-      for (NodeId p : ids_) {
-        auto it = sv.heard.find(p);
-        if (p != id && it != sv.heard.end() && it->second + window > now_) ++heard;
+      if (!sv.up || sv.raft->role() != Role::leader || now_ < sv.leader_since + window ||
+          now_ < sv.conf_changed_at + window) {
+        continue;
       }
-      if (heard < ids_.size() / 2 + 1) {
+      const std::vector<NodeId>& voters = sv.raft->membership().voters;
+      std::size_t heard = 0;
+      for (NodeId p : voters) {
+        auto it = sv.heard.find(p);
+        if (p == id || (it != sv.heard.end() && it->second + window > now_)) ++heard;
+      }
+      if (heard < voters.size() / 2 + 1) {
         failf("check-quorum: leader " + std::to_string(id) + " of term " + std::to_string(sv.raft->term()) +
               " heard from only " + std::to_string(heard) + " servers in " + std::to_string(window) +
               " ticks and still leads");
@@ -1157,7 +1473,8 @@ class Cluster {
   Scenario s_;
   bool trace_;
   std::mt19937_64 rng_;
-  std::vector<NodeId> ids_;
+  std::size_t pool_ = 0;          // ids 1..pool_
+  std::vector<NodeId> ids_;       // the servers started so far, in the order they were
   std::vector<Server> servers_;  // by id (0 unused)
   std::vector<InFlight> net_;
   std::vector<Partition> partitions_;

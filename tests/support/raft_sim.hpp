@@ -11,14 +11,20 @@
 // One seed drives everything (`Scenario::random`); a run replays exactly from it. After every
 // event a SafetyChecker verifies: at most one leader per term, log matching, leader
 // completeness, state machine safety, in-order gap-free application, durable vote-once,
-// linearizable read indexes. After the chaos the network heals and every server comes back;
-// then a fresh proposal must commit (and a read complete) within a bounded number of ticks.
+// linearizable read indexes, one-server-at-a-time membership changes, every server's membership
+// being the latest one in its log, snapshots carrying the membership in effect at their index.
+// With a pool of ids larger than the group (Scenario::pool), clients also add learners (started
+// then, with an empty bootstrap, as a joining server is) and remove members, the leader
+// included; removed servers keep running. After the chaos the network heals and every server
+// comes back; then a fresh proposal must commit (and a read complete) within a bounded number
+// of ticks, and every member of the final membership must catch up.
 //
 // Environment (for replays): RAFT_SEED=<n> runs that one seed; RAFT_TRACE=1 prints every event.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -63,6 +69,9 @@ struct StateMachine {
   static std::optional<StateMachine> load(const std::string& data);
 };
 
+// "{voters 1,2 learners 3}"; "{bootstrap}" for nothing.
+std::string membership_str(const std::optional<Membership>& m);
+
 struct SimFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -98,6 +107,19 @@ class SafetyChecker {
   // Durable vote-once: storage never goes back in term, nor changes its vote within a term.
   void observe_durable_hard_state(NodeId server, const HardState& before, const HardState& after) const;
 
+  // Membership (thesis §4.1). The group's first membership (Config::servers of its founders).
+  void set_bootstrap(Membership bootstrap) { bootstrap_ = std::move(bootstrap); }
+  // The committed membership in effect at `index` (the latest applied membership entry at or
+  // below it, else the bootstrap). Every index below one applied anywhere was applied first.
+  const Membership& membership_at(std::uint64_t index) const;
+  // A snapshot at `index` (made or installed by `server`) carries the membership in effect there
+  // (nothing: the bootstrap one).
+  void check_snapshot_membership(NodeId server, std::uint64_t index, const std::optional<Membership>& m) const;
+  NodeId leader_of(std::uint64_t term) const;
+  std::uint64_t changes_committed() const { return changes_committed_; }
+  std::uint64_t learners_promoted() const { return learners_promoted_; }
+  std::uint64_t leaders_removed() const { return leaders_removed_; }
+
   std::uint64_t max_commit() const { return max_commit_; }
   std::size_t leaders_seen() const { return leader_of_term_.size(); }
 
@@ -121,6 +143,7 @@ class SafetyChecker {
   };
   Committed& committed_at(std::uint64_t index);
   void note_content(std::uint64_t index, const Entry& e, const char* source);
+  void note_membership(NodeId server, const Entry& e);
 
   std::map<std::uint64_t, NodeId> leader_of_term_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, EntryRecord> entries_;  // (index, term)
@@ -131,6 +154,11 @@ class SafetyChecker {
   std::map<NodeId, std::uint64_t> last_applied_;
   std::map<std::uint64_t, std::uint64_t> digest_at_;  // state machine digest after each index
   std::map<std::uint64_t, ReadRequest> reads_;
+  Membership bootstrap_;
+  std::map<std::uint64_t, Membership> committed_memberships_;  // by index, from applied entries
+  std::uint64_t changes_committed_ = 0;
+  std::uint64_t learners_promoted_ = 0;
+  std::uint64_t leaders_removed_ = 0;
 };
 
 // Config::lease_reads needs election_ticks - 3 > heartbeat_ticks (park/raft/raft_impl.hpp).
@@ -139,7 +167,8 @@ inline constexpr int kLeaseMarginTicksForSim = 3;
 // One simulated run's settings, all drawn from the seed.
 struct Scenario {
   std::uint64_t seed = 1;
-  int servers = 3;
+  int servers = 3;  // the group's founders: ids 1..servers, Config::servers
+  int pool = 3;     // ids 1..pool; those above `servers` join when a client adds them
   int chaos_ticks = 300;
   int liveness_ticks = 300;  // bound after healing: a leader commits a fresh entry, serves a read
   // Raft config.
@@ -169,8 +198,11 @@ struct Scenario {
   double propose_rate = 0.5;    // proposals per tick
   double read_rate = 0.2;
   double transfer_rate = 0;
+  double membership_rate = 0;   // membership changes asked for per tick (needs pool > servers)
 
   static Scenario random(std::uint64_t seed, int servers);
+  // random(seed, servers), then a pool of `pool` ids and membership changes drawn on top.
+  static Scenario random_membership(std::uint64_t seed, int servers, int pool);
   std::string describe() const;
 };
 
@@ -194,6 +226,13 @@ struct SimStats {
   std::uint64_t reads_on_lease = 0;  // answered at once by a leader's lease
   std::uint64_t transfers_done = 0;
   std::uint64_t redeliveries = 0;      // committed entries re-applied after a restart
+  std::uint64_t changes_proposed = 0;  // membership changes a leader accepted
+  std::uint64_t changes_refused = 0;   // change_pending / bad_change, as expected
+  std::uint64_t changes_committed = 0;  // membership entries committed
+  std::uint64_t learners_promoted = 0;  // committed changes that made a learner a voter
+  std::uint64_t leaders_removed = 0;    // committed changes removing the leader that proposed them
+  std::uint64_t membership_reverts = 0;  // membership entries truncated from a log
+  std::uint64_t joins = 0;              // servers started empty to join
   std::uint64_t max_liveness_ticks = 0;  // healed -> probe committed and a read served
   std::uint64_t max_catchup_ticks = 0;   // then -> every server applied the probe
   void add(const SimStats& o);
@@ -213,16 +252,21 @@ RunResult run_scenario(const Scenario& scenario, bool trace = false);
 // (flush), their messages land in an outbox that the test inspects, edits or delivers.
 class Group {
  public:
+  // Servers 1..servers, each with Config::servers = all of them (a new group's founders).
   explicit Group(int servers, Config base = Config{});
+  // Starts a server with the next id and an empty Config::servers: one joining a running group,
+  // which waits for a leader to add it. Returns its id.
+  NodeId add_server();
   Raft& at(NodeId id) { return *rafts_.at(id - 1); }
-  int size() const { return n_; }
+  int size() const { return static_cast<int>(rafts_.size()); }  // founders and joined
   // Every server's Readies: persisted, sent to the outbox, applied, advanced.
   void flush();
   std::vector<Message>& outbox() { return outbox_; }
   // Removes and returns the outbox messages matching (0 / nullopt: any).
   std::vector<Message> take(NodeId from = 0, NodeId to = 0, std::optional<MessageType> type = std::nullopt);
-  // Delivers until the outbox stays empty; messages over a cut link are dropped.
-  void deliver_all();
+  // Delivers until the outbox stays empty; messages over a cut link, or that `drop` picks, are
+  // dropped.
+  void deliver_all(const std::function<bool(const Message&)>& drop = {});
   void tick(NodeId id, int times = 1);      // ticks one server, flushing after each tick
   void tick_all(int times = 1);             // ticks everyone, delivering after each round
   void cut(NodeId from, NodeId to) { cut_.emplace(from, to); }
@@ -234,14 +278,28 @@ class Group {
   const std::vector<ReadState>& read_states(NodeId id) const { return reads_.at(id - 1); }
   // Replaces server `id` with a fresh core built from `restore`.
   void restart(NodeId id, Restore restore);
+  // What server `id` has persisted so far (its state machine is not durable: applied is the
+  // snapshot's index): restart(id, stored(id)) is a crash and restart.
+  Restore stored(NodeId id) const;
+  // Compacts server `id` at its applied index, in the core and in storage; the stored snapshot
+  // carries the membership applied there, as a driver keeps it.
+  void compact(NodeId id);
   Config config(NodeId id) const;
 
  private:
+  struct Stored {
+    HardState hard_state;
+    std::optional<Snapshot> snapshot;
+    LogView log;
+    std::optional<Membership> applied_membership;  // nothing: the bootstrap one
+    bool bypassed = false;  // a Ready was taken outside flush(): what is stored is incomplete
+  };
   Config base_;
-  int n_ = 0;
+  int n_ = 0;  // founders
   std::vector<std::unique_ptr<Raft>> rafts_;
   std::vector<std::vector<Entry>> applied_;
   std::vector<std::vector<ReadState>> reads_;
+  std::vector<Stored> stored_;
   std::vector<Message> outbox_;
   std::set<std::pair<NodeId, NodeId>> cut_;
 };

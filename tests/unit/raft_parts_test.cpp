@@ -245,4 +245,31 @@ TEST_CASE("raft sim checker: each safety violation is caught") {
     CHECK_THROWS_AS(c.observe_snapshot_apply(2, 1, 1, wrong), SimFailure);
     c.observe_snapshot_apply(2, 1, 1, a);
   }
+  SUBCASE("a committed membership changing two servers at once; a snapshot with the wrong membership") {
+    SafetyChecker c;
+    Membership boot;
+    boot.voters = {1, 2, 3};
+    c.set_bootstrap(boot);
+    auto change = [](std::uint64_t index, std::vector<NodeId> voters, std::vector<NodeId> learners) {
+      Membership m;
+      m.voters = std::move(voters);
+      m.learners = std::move(learners);
+      Entry e = entry(index, 1, encode_membership(m));
+      e.type = EntryType::membership;
+      return e;
+    };
+    StateMachine sm;
+    const Entry add = change(1, {1, 2, 3}, {4});
+    sm.apply(add);
+    c.observe_apply(1, 1, add, sm);
+    CHECK(c.changes_committed() == 1);
+    CHECK(c.membership_at(0) == boot);
+    CHECK(c.membership_at(5).learners == std::vector<NodeId>{4});
+    c.check_snapshot_membership(1, 0, std::nullopt);
+    CHECK_THROWS_AS(c.check_snapshot_membership(1, 1, std::nullopt), SimFailure);
+    CHECK_THROWS_AS(c.check_snapshot_membership(1, 1, boot), SimFailure);
+    const Entry two = change(2, {1, 2}, {4, 5});
+    sm.apply(two);
+    CHECK_THROWS_AS(c.observe_apply(1, 1, two, sm), SimFailure);
+  }
 }
