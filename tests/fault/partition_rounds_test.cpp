@@ -38,7 +38,6 @@ using fourinone::Errc;
 using fourinone::test::ParkGroup;
 using fourinone::test::RegisterLoad;
 using fourinone::test::wait_until;
-namespace lin = fourinone::test::lin;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -140,7 +139,7 @@ TEST_CASE("raft group: 20 partition rounds under load (isolated leader or follow
     INFO("round " << round << " " << kind_name(kind) << ", leader " << leader << ", follower " << follower
                   << ", seed " << seed);
 
-    // The fence value every server has before the cut: the pinned client reads it back
+    // The fence value the group commits before the cut: the pinned client reads it back
     // through the leader, which shows that server applied it.
     const std::string old_value = "old-" + std::to_string(round);
     const std::string new_value = "new-" + std::to_string(round);
@@ -202,19 +201,8 @@ TEST_CASE("raft group: 20 partition rounds under load (isolated leader or follow
                << resumed_ms << " ms" << (leader_cut_off(kind) ? "; reads via old leader: " + reads.text() : "")
                << "\n";
   }
-  load.stop();
   const auto rounds_s = std::chrono::duration<double>(Clock::now() - started).count();
   MESSAGE("seed " << seed << ", " << kRounds << " rounds in " << rounds_s << " s:\n" << rounds_log.str());
   CHECK(minority_checks >= kRounds / 2);
-
-  auto all = setup->list("acked");
-  REQUIRE(all.ok());
-  const std::size_t lost = load.lost(all.value());
-  MESSAGE(load.acknowledged().size() << " acknowledged creates, " << lost << " lost");
-  CHECK(lost == 0);
-  auto history = load.history();
-  auto verdict = lin::check_linearizable(history, 20s);
-  INFO(verdict.explanation);
-  CHECK(verdict.verdict == lin::Verdict::linearizable);
-  MESSAGE(history.size() << " operations checked for linearizability (seed " << seed << ")");
+  load.stop_and_check(*setup);
 }
