@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-command_line="bash bench/soak.sh $*"
+command_line="bash bench/soak.sh${*:+ $*}"
 duration=1800
 kill_every=60
 sessions=1000
@@ -121,10 +121,7 @@ section=$work/section.md
   echo "acknowledged create is read back at the end. What is measured:"
   echo "[bench/soak_bench.cpp](soak_bench.cpp)."
   echo
-  echo "## Machine"
-  echo
-  print_machine
-  echo
+  print_machine_section
   echo "## Results"
   echo
   sed -n '/^== summary/,$p' "$work/soak.out" | sed 1d
