@@ -109,7 +109,7 @@ cat "$rss_table"
 [ -n "$write_results" ] || exit "$status"
 section=$work/section.md
 {
-  echo "# soak: 1,000 sessions while a server is killed every minute"
+  echo "# soak: $sessions sessions while a server is killed every $kill_every s"
   echo
   echo "Written by \`$command_line\` on $(date -u '+%Y-%m-%d %H:%M') UTC in $(( $(date +%s) - started )) s (build and run)."
   echo "A three-server park group on 127.0.0.1 (fsync on; SESSIONTIMEOUT 6000, HEARTBEAT 1000, MAXDELAY"
