@@ -159,6 +159,15 @@ print_machine() {
   echo "- $(. /etc/os-release && echo "$PRETTY_NAME"); fourinone $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 }
 
+# print_machine_section: the "## Machine" part of a RESULTS.md section: the heading, a blank
+# line, print_machine's lines and a blank line.
+print_machine_section() {
+  echo "## Machine"
+  echo
+  print_machine
+  echo
+}
+
 # write_results_section NAME FILE: puts FILE's text into bench/RESULTS.md between the lines
 # "<!-- NAME: begin -->" and "<!-- NAME: end -->", replacing what was there, or appends it
 # with those lines; every other part of the file stays as it was. Each bench script owns one

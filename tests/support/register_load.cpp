@@ -50,6 +50,20 @@ std::size_t RegisterLoad::lost(const std::vector<Node>& present) const {
   return lost;
 }
 
+void RegisterLoad::stop_and_check(Park& park, std::chrono::milliseconds budget) {
+  stop();
+  auto all = park.list("acked");
+  REQUIRE_MESSAGE(all.ok(), all.status().to_string());
+  const std::size_t missing = lost(all.value());
+  MESSAGE(acknowledged().size() << " acknowledged creates, " << missing << " lost");
+  CHECK(missing == 0);
+  auto ops = history();
+  auto verdict = lin::check_linearizable(ops, budget);
+  INFO(verdict.explanation);
+  CHECK(verdict.verdict == lin::Verdict::linearizable);
+  MESSAGE(ops.size() << " operations checked for linearizability");
+}
+
 void RegisterLoad::run(ParkOptions options, int client) {
   auto park = Park::connect(options);
   if (!park.ok()) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <set>
@@ -34,6 +35,10 @@ class RegisterLoad {
   std::vector<lin::Operation> history() const { return history_.history(); }
   // Acknowledged unique nodes missing from `present` (names of domain "acked").
   std::size_t lost(const std::vector<Node>& present) const;
+  // What a fault test checks at its end: stops the load, then CHECKs that no acknowledged
+  // create is missing from `park`'s domain "acked" and that the history is linearizable
+  // (`budget` per key), with the counts as MESSAGEs.
+  void stop_and_check(Park& park, std::chrono::milliseconds budget = std::chrono::seconds(20));
 
  private:
   void run(ParkOptions options, int client);
