@@ -6,6 +6,7 @@
 
 #include "core/auth.hpp"
 #include "core/wire_archive.hpp"
+#include "park/server/exposure.hpp"
 #include "park/server/member_id.hpp"
 
 namespace fourinone::park {
@@ -114,16 +115,7 @@ std::int64_t ParkService::now_ms() {
 
 // Loopback is reachable from this machine only; any other address from the network.
 void ParkService::warn_if_open() const {
-  const std::string& host = options_.self.host;
-  if (host == "localhost" || host.starts_with("127.") || host == "::1") return;
-  const auto& park = options_.config.park;
-  if (park.users.empty()) {
-    spdlog::warn("{} listens on {} with no USERS in PARK: anyone who reaches it can read and change every node. "
-                 "Add users (fourinone passwd) and a GROUPKEY; see README, \"Logins\"",
-                 options_.config.file, options_.self.to_string());
-  } else if (park.servers.size() > 1 && park.group_key.empty()) {
-    spdlog::warn("{}: no GROUPKEY in PARK: any connection may speak for a park server", options_.config.file);
-  }
+  if (auto warning = exposure_warning(options_.config, options_.self)) spdlog::warn("{}", *warning);
 }
 
 // With a group key, only a connection that logged in with it carries Raft messages: anyone
