@@ -205,12 +205,8 @@ void Raft::Impl::refresh_membership() {
 ProposeResult Raft::Impl::propose_membership(Membership next) {
   ProposeResult r;
   r.leader_hint = lead;
-  if (role != Role::leader) {
-    r.error = ProposeError::not_leader;
-    return r;
-  }
-  if (transferee != 0) {
-    r.error = ProposeError::transferring;
+  if (auto why = proposal_refused()) {
+    r.error = *why;
     return r;
   }
   if (conf_index > log.committed() || !committed_in_term()) {

@@ -70,6 +70,8 @@ struct Raft::Impl {
   bool promotable() const;
 
   // --- replication.cpp ---
+  // Why no proposal can be taken now (not leader, a transfer under way), or nothing.
+  std::optional<ProposeError> proposal_refused() const;
   ProposeResult propose(std::vector<std::string> data);
   bool send_append(NodeId to, bool send_if_empty);
   void send_snapshot(NodeId to, Progress& pr);

@@ -26,17 +26,19 @@ bool well_formed_append(const Message& m) {
 
 }  // namespace
 
+std::optional<ProposeError> Raft::Impl::proposal_refused() const {
+  if (role != Role::leader) return ProposeError::not_leader;
+  // Thesis §3.10: during a transfer the leader stops taking proposals, or the target might
+  // never catch up; the driver retries on the new leader.
+  if (transferee != 0) return ProposeError::transferring;
+  return std::nullopt;
+}
+
 ProposeResult Raft::Impl::propose(std::vector<std::string> data) {
   ProposeResult r;
   r.leader_hint = lead;
-  if (role != Role::leader) {
-    r.error = ProposeError::not_leader;
-    return r;
-  }
-  // Thesis §3.10: during a transfer the leader stops taking proposals, or the target might
-  // never catch up; the driver retries on the new leader.
-  if (transferee != 0) {
-    r.error = ProposeError::transferring;
+  if (auto why = proposal_refused()) {
+    r.error = *why;
     return r;
   }
   std::uint64_t bytes = 0;
