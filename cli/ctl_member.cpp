@@ -15,8 +15,8 @@
 namespace fourinone::cli {
 namespace {
 
-void print_members(const ParkStatus& s) {
-  for (const auto& m : s.members) {
+void print_members(const std::vector<MemberStatus>& members) {
+  for (const auto& m : members) {
     std::cout << m.id << " " << m.address << " " << (m.voter ? "voter" : "learner") << " " << m.role << " "
               << (m.healthy ? "healthy" : "unhealthy");
     if (m.match_index) std::cout << " match " << m.match_index;
@@ -27,9 +27,9 @@ void print_members(const ParkStatus& s) {
 
 // Whether `address` is a voter, as the leader sees it.
 std::optional<bool> is_voter(Park& park, const std::string& address) {
-  auto s = park.status();
-  if (!s.ok()) return std::nullopt;
-  for (const auto& m : s->members) {
+  auto members = park.members();
+  if (!members.ok()) return std::nullopt;
+  for (const auto& m : members.value()) {
     if (m.address == address) return m.voter;
   }
   return std::nullopt;
@@ -44,9 +44,9 @@ int ctl_member(Park& park, const Args& args) {
     return 2;
   }
   if (p[1] == "list") {
-    auto s = park.status();
-    if (!s.ok()) return fail(s.status());
-    print_members(s.value());
+    auto members = park.members();
+    if (!members.ok()) return fail(members.status());
+    print_members(members.value());
     return 0;
   }
   auto address = parse_server_address(p[2]);

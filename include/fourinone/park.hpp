@@ -266,6 +266,9 @@ class Park {
   // no_permission.
   virtual Status add_member(std::string_view address) = 0;
   virtual Status remove_member(std::string_view address) = 0;
+  // The members as the leader sees them (status().members is the view of whichever server
+  // answered: a follower's, or a removed server's, may be behind). Anyone who may log in.
+  virtual Result<std::vector<MemberStatus>> members() = 0;
 
   // --- typed values (see value.hpp) --------------------------------------------------------
   template <class T>

@@ -835,7 +835,16 @@ void ParkClient::async_get(std::string_view domain, std::string_view node, NodeC
 Status ParkClient::change_member(bool add, std::string_view address) {
   auto parsed = parse_server_address(address);
   if (!parsed.ok()) return parsed.status();
-  return response_status(call_sync(proto::MemberRequest{add, parsed->to_string()}, options_.call_timeout));
+  return response_status(call_sync(proto::MemberRequest{add ? proto::MemberOp::add : proto::MemberOp::remove,
+                                                        parsed->to_string()},
+                                   options_.call_timeout));
+}
+
+Result<std::vector<MemberStatus>> ParkClient::members() {
+  auto r = call_sync(proto::MemberRequest{proto::MemberOp::list, ""}, options_.call_timeout);
+  if (Status s = response_status(r); !s.ok()) return s;
+  if (!r.value().info) return Status(Errc::internal, "server answered the member list without data");
+  return std::move(r.value().info->members);
 }
 
 Status ParkClient::add_member(std::string_view address) { return change_member(true, address); }

@@ -77,6 +77,7 @@ class ParkClient final : public Park {
   Result<ParkStatus> status() override;
   Status add_member(std::string_view address) override;
   Status remove_member(std::string_view address) override;
+  Result<std::vector<MemberStatus>> members() override;
 
   // --- for the parts built on the park (mq/) ---------------------------------------------
   // Any thread. A queue command, exactly once like a write (its seq is set here); done runs

@@ -122,13 +122,19 @@ struct MqReply {
   void serialize(A& ar) { ar(result, channels, stats); }
 };
 
-// Adds or removes one member of the group (fourinone ctl member). Admins only when users are
-// configured (PARK/ADMINS). Answered once the change is committed.
+// The group's members (fourinone ctl member): add or remove one (admins only when users are
+// configured, PARK/ADMINS; answered once the change is committed), or list them as the leader
+// sees them (the answer's `info`; a follower, or a removed server, may not know the latest).
+enum class MemberOp : std::uint8_t { add = 1, remove, list };
 struct MemberRequest {
-  bool add = true;      // else remove
-  std::string address;  // HOST:PORT of the member
+  MemberOp op = MemberOp::list;
+  std::string address;  // HOST:PORT of the member (add, remove)
   template <class A>
-  void serialize(A& ar) { ar(add, address); }
+  void serialize(A& ar) {
+    std::uint8_t o = static_cast<std::uint8_t>(op);
+    ar(o, address);
+    op = static_cast<MemberOp>(o);
+  }
 };
 
 using Request = std::variant<WriteRequest, GetRequest, ListRequest, LatestRequest, WatchRequest, UnwatchRequest,

@@ -487,11 +487,19 @@ void ParkService::handle_member(const core::RpcConnectionPtr& conn, std::uint64_
     response.revision = store_.revision();
     c->reply(id, core::encode(response));
   };
-  if (Status s = check_admin(conn, request.add ? "adding a member" : "removing a member"); !s.ok()) return answer(s);
+  if (request.op == proto::MemberOp::list) {
+    if (!log_.is_leader()) return reply_not_leader(conn, id, Status(Errc::not_leader, "members are listed by the leader"));
+    return handle_status(conn, id);
+  }
+  if (request.op != proto::MemberOp::add && request.op != proto::MemberOp::remove) {
+    return answer(Status(Errc::bad_request, "unknown member operation " + std::to_string(static_cast<int>(request.op))));
+  }
+  const bool add = request.op == proto::MemberOp::add;
+  if (Status s = check_admin(conn, add ? "adding a member" : "removing a member"); !s.ok()) return answer(s);
   auto address = parse_server_address(request.address);
   if (!address.ok()) return answer(address.status());
-  log_.change_membership(request.add ? ReplicatedLog::MemberChange::add : ReplicatedLog::MemberChange::remove,
-                         address.value(), answer);
+  log_.change_membership(add ? ReplicatedLog::MemberChange::add : ReplicatedLog::MemberChange::remove, address.value(),
+                         answer);
 }
 
 void ParkService::reply_not_leader(const core::RpcConnectionPtr& conn, std::uint64_t id, Status why) {

@@ -19,7 +19,6 @@ using fourinone::test::ParkGroup;
 using fourinone::test::RegisterLoad;
 using fourinone::test::run_cli;
 using fourinone::test::wait_until;
-namespace lin = fourinone::test::lin;
 
 namespace {
 
@@ -78,20 +77,6 @@ void writes_go_on(const RegisterLoad& load, const char* after) {
   REQUIRE_MESSAGE(wait_until([&] { return load.acked_creates() > before + 10; }, 20s), "writes stopped after " << after);
 }
 
-void check_history(RegisterLoad& load, fourinone::Park& setup) {
-  load.stop();
-  auto all = setup.list("acked");
-  REQUIRE(all.ok());
-  const std::size_t lost = load.lost(all.value());
-  MESSAGE(load.acknowledged().size() << " acknowledged creates, " << lost << " lost");
-  CHECK(lost == 0);
-  auto history = load.history();
-  auto verdict = lin::check_linearizable(history, 20s);
-  INFO(verdict.explanation);
-  CHECK(verdict.verdict == lin::Verdict::linearizable);
-  MESSAGE(history.size() << " operations checked for linearizability");
-}
-
 }  // namespace
 
 TEST_CASE("membership: a group grows from 3 to 5 and shrinks back to 3, leader removed, under load") {
@@ -128,7 +113,7 @@ TEST_CASE("membership: a group grows from 3 to 5 and shrinks back to 3, leader r
     REQUIRE(group.wait_for_leader(15s).has_value());
   }
   CHECK(voters_listed(group) == 3);
-  check_history(load, *setup);
+  load.stop_and_check(*setup);
 }
 
 TEST_CASE("membership: a dead member is replaced by a new server on a new address, which then counts") {
@@ -158,7 +143,7 @@ TEST_CASE("membership: a dead member is replaced by a new server on a new addres
   group.kill(other);
   writes_go_on(load, "killing a second original member");
   REQUIRE(group.start(other));
-  check_history(load, *setup);
+  load.stop_and_check(*setup);
 }
 
 TEST_CASE("membership: servers started from an old config.xml follow the log, and a removed one does not disturb") {
