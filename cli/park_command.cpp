@@ -12,15 +12,18 @@
 namespace fourinone::cli {
 
 int park_command(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"config", "server", "peer-routes"}, {"help", "no-sync", "join"});
+  auto args = parse_args(argc, argv, 2, {"config", "server", "peer-routes", "http"}, {"help", "no-sync", "join"});
   if (!args.ok()) return fail(args.status()), 2;
   if (args->has("help")) {
-    std::cout << "usage: fourinone park [--config F] [--server HOST:PORT] [--join] [--peer-routes A=B,...]\n"
+    std::cout << "usage: fourinone park [--config F] [--server HOST:PORT] [--join] [--http HOST:PORT]\n"
+                 "                      [--peer-routes A=B,...]\n"
                  "Runs the park server HOST:PORT of PARK/SERVERS in F (default ./config.xml). With one\n"
                  "server listed, --server may be left out. Stops cleanly on SIGINT or SIGTERM.\n"
                  "--join: HOST:PORT joins the running group of F's servers instead (it need not be\n"
                  "listed): it waits until `fourinone ctl member add HOST:PORT` adds it. After its first\n"
                  "start a server knows its place from its data directory, whatever SERVERS says.\n"
+                 "--http serves the status page and /metrics on HOST:PORT (default: this server's entry\n"
+                 "of PARK/HTTP, if any).\n"
                  "--peer-routes reaches member A (its SERVERS entry) at address B instead (a relay or\n"
                  "NAT between servers; the partition tests use it).\n";
     return 0;
@@ -43,6 +46,11 @@ int park_command(int argc, char** argv) {
   }
   options.sync = !args->has("no-sync");
   options.join = args->has("join");
+  if (auto http = args->value("http")) {
+    auto address = parse_server_address(*http);
+    if (!address.ok()) return fail(address.status()), 2;
+    options.http = address.value();
+  }
   if (auto routes = args->value("peer-routes")) {
     std::string list = *routes;
     std::size_t at = 0;

@@ -266,6 +266,7 @@ class ConfigReader {
     const XmlElement* group_key = nullptr;
     const XmlElement* group_key_file = nullptr;
     const XmlElement* admins = nullptr;
+    const XmlElement* http = nullptr;
     TlsElements tls;
     auto milliseconds = [](std::chrono::milliseconds& out, std::int64_t min, std::int64_t max) {
       return [&out, min, max](const XmlElement& e) -> std::string {
@@ -396,7 +397,12 @@ class ConfigReader {
            group_key_file = &e;
            return read_group_key_file(e.text);
          }},
-        {"STARTWEBAPP", boolean(nullptr)},  // accepted for the original's files; no web admin yet
+        {"STARTWEBAPP", boolean(nullptr)},  // the original's web admin switch; PARK/HTTP turns ours on
+        {"HTTP",
+         [&](const XmlElement& e) -> std::string {
+           http = &e;
+           return read_addresses(e.text, park.http);
+         }},
         {"TLSCA", pem_path(park.tls.ca, tls.ca)},
         {"TLSCERT", pem_path(park.tls.cert, tls.cert)},
         {"TLSKEY", pem_path(park.tls.key, tls.key)},
@@ -409,6 +415,12 @@ class ConfigReader {
     if (Status s = read_elements(row, "PARK", handlers); !s.ok()) return s;
     if (servers == nullptr) {
       return row_error(row, "PARK", "SERVERS is required, e.g. <SERVERS>localhost:1888</SERVERS>");
+    }
+    if (http != nullptr && park.http.size() != park.servers.size()) {
+      return element_error(*http, "PARK",
+                           "lists " + std::to_string(park.http.size()) + " addresses for " +
+                               std::to_string(park.servers.size()) +
+                               " SERVERS; give one HOST:PORT per server, in the order of SERVERS");
     }
     if (group_key != nullptr && group_key->text.size() < core::kMinGroupKeySize) {
       return Status(Errc::config_error,
@@ -488,8 +500,9 @@ class ConfigReader {
     return element_error(*at, "PARK", problem->why);
   }
 
-  std::string read_servers(const std::string& text) {
-    auto& servers = config_.park.servers;
+  std::string read_servers(const std::string& text) { return read_addresses(text, config_.park.servers); }
+
+  std::string read_addresses(const std::string& text, std::vector<ServerAddress>& servers) {
     servers.clear();
     if (text.empty()) return "must list at least one HOST:PORT";
     for (auto part : split(text, ',')) {

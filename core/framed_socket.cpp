@@ -165,6 +165,7 @@ void FramedSocket::parse_frames() {
     }
     std::string_view body(in_.data() + in_begin_ + kFrameHeaderSize, header.body_length);
     in_begin_ += total;
+    if (stats_) stats_->received_bytes.add(total);
     dispatching_ = true;
     on_frame_(header, body);
     dispatching_ = false;
@@ -179,6 +180,7 @@ void FramedSocket::parse_frames() {
 
 void FramedSocket::send(std::string frame) {
   if (!open_ || closing_after_write_) return;
+  if (stats_) stats_->sent_bytes.add(frame.size());
   queued_.push_back(std::move(frame));
   if (!write_in_flight_ && !handshaking_) write_queued();
 }

@@ -13,6 +13,7 @@
 
 
 #include "core/asio.hpp"
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "core/frame.hpp"
+#include "core/metrics.hpp"
 #include "core/tls.hpp"
 #include "fourinone/error.hpp"
 
@@ -28,6 +30,14 @@ namespace fourinone::core {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+// Traffic of a server's connections, for /metrics: bumped on io threads, read from any.
+struct NetStats {
+  Counter received_bytes;
+  Counter sent_bytes;
+  Counter accepted;
+  std::atomic<std::int64_t> open{0};
+};
 
 class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
  public:
@@ -52,6 +62,8 @@ class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
   void set_peek_handler(PeekHandler on_peek) { on_peek_ = std::move(on_peek); }
 
   void send(std::string frame);
+  // Adds the bytes of every frame read and queued for sending to these counters (/metrics).
+  void count_into(std::shared_ptr<NetStats> stats) { stats_ = std::move(stats); }
   // Sends an error frame and closes once it is written.
   void fail(std::uint64_t id, const Status& status);
   void close(const Status& why);
@@ -92,6 +104,7 @@ class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
   FrameHandler on_frame_;
   CloseHandler on_close_;
   PeekHandler on_peek_;
+  std::shared_ptr<NetStats> stats_;
 
   std::vector<char> in_;        // received bytes; [in_begin_, in_end_) not parsed yet
   std::size_t in_begin_ = 0;

@@ -32,6 +32,7 @@ void RpcConnection::start() {
   socket_->start([self](const FrameHeader& h, std::string_view body) { self->on_frame(h, body); },
                  [self](const Status& why) {
                    self->handshake_timer_.cancel();
+                   if (self->options_.stats) self->options_.stats->open.fetch_sub(1, std::memory_order_relaxed);
                    if (self->state_ == State::ready) self->handler_.on_close(self);
                    spdlog::debug("connection {} closed: {}", self->peer(), why.to_string());
                    self->handler_state.reset();
@@ -208,6 +209,11 @@ void RpcServer::accept() {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       auto framed = std::make_shared<FramedSocket>(std::move(socket), options_.max_frame, options_.tls);
+      if (options_.stats) {
+        framed->count_into(options_.stats);
+        options_.stats->accepted.add();
+        options_.stats->open.fetch_add(1, std::memory_order_relaxed);
+      }
       auto conn = std::make_shared<RpcConnection>(framed, handler_, options_);
       std::erase_if(connections_, [](const auto& w) { return w.expired(); });
       connections_.push_back(conn);

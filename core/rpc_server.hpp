@@ -52,6 +52,8 @@ struct RpcServerOptions {
   // TLS on every connection (TlsContext::for_server); nullptr: plain TCP. listen() refuses a
   // context whose status is not OK.
   std::shared_ptr<TlsContext> tls;
+  // Counts the traffic of every connection (nullptr: not counted).
+  std::shared_ptr<NetStats> stats;
 };
 
 class RpcConnection : public std::enable_shared_from_this<RpcConnection> {

@@ -60,6 +60,11 @@ Result<WorkerOptions> WorkerOptions::from_config(const Config& config) {
     }
     options.capacity = static_cast<std::uint32_t>(n);
   }
+  if (const std::string* http = detail::element(config, "HTTP")) {
+    auto address = parse_server_address(*http);
+    if (!address.ok()) return detail::bad(config, "HTTP", "expected HOST:PORT (port 1..65535)");
+    options.http = address.value();
+  }
   return options;
 }
 

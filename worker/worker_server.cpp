@@ -76,6 +76,7 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
   core::RpcServerOptions rpc;
   rpc.users = config_.park.users;
   rpc.tls = core::TlsContext::for_server(config_);
+  rpc.stats = net_stats_;
   server_ = std::make_unique<core::RpcServer>(io_, *this, rpc);
   if (Status s = server_->listen(host, port); !s.ok()) return s;
   address_ = ServerAddress{host, server_->port()};
@@ -83,6 +84,18 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
   // Registered before any thread starts, so that a refusal returns with nothing to join.
   // Requests already queued on the socket wait for io_.run() below.
   if (Status s = register_node(); !s.ok()) return s;
+  if (options_.http) {
+    http_ = std::make_unique<core::HttpServer>(
+        core::HttpServerOptions{"worker " + address_.to_string() + " of type " + type_, config_.park.users,
+                                config_.park.admins},
+        [this](const core::HttpRequest& request) { return http_page(request); });
+    if (Status s = http_->start(options_.http->host, options_.http->port); !s.ok()) {
+      deregister();
+      return s;
+    }
+    spdlog::info("worker {}: status page and /metrics on http://{}:{}/", address_.to_string(), options_.http->host,
+                 http_->port());
+  }
   for (std::uint32_t i = 0; i < options_.capacity; ++i) task_threads_.emplace_back([this] { task_loop(); });
   receive_work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(receive_io_.get_executor());
   receive_thread_ = std::thread([this] { receive_io_.run(); });
@@ -109,6 +122,7 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
   serving_ = true;
   io_.run();
   serving_ = false;
+  if (http_) http_->stop();
 
   deregister();
   {
@@ -261,6 +275,7 @@ void WorkerServer::on_task(const core::RpcConnectionPtr& connection, std::uint64
     reply(connection, id, Status(Errc::bad_request, "task payload refused: " + input.status().message()), false, {});
     return;
   }
+  tasks_received_.add();
   auto task = std::make_shared<Task>();
   task->connection = connection;
   task->owner = connection.get();
@@ -298,6 +313,7 @@ void WorkerServer::on_interrupt(const core::RpcConnectionPtr& connection, std::u
   for (const auto& task : active_) {
     if (task->owner == connection.get() && (task_id == 0 || task->task_id == task_id)) {
       task->interrupted->store(true);
+      interrupts_.add();
       ++hit;
     }
   }
@@ -341,6 +357,7 @@ void WorkerServer::task_loop() {
     }
     WareHouse output;
     current_interrupt = task->interrupted.get();
+    const auto started = std::chrono::steady_clock::now();
     try {
       output = worker_.do_task(task->input);
       if (output.state() == TaskState::not_ready) output.set_state(TaskState::ready);
@@ -352,6 +369,7 @@ void WorkerServer::task_loop() {
       output.set_exception("do_task on " + address_.to_string() + " threw a non-standard exception");
     }
     current_interrupt = nullptr;
+    task_seconds_.observe(std::chrono::steady_clock::now() - started);
     asio::post(io_, [this, task, output = std::move(output)]() mutable { finished(task, std::move(output)); });
   }
 }
@@ -362,7 +380,17 @@ void WorkerServer::finished(const std::shared_ptr<Task>& task, WareHouse output)
   --load_;
   schedule_load_update();
   auto connection = task->connection.lock();
-  if (!connection) return;
+  if (task->timed_out) {
+    tasks_timed_out_.add();
+  } else if (output.state() == TaskState::exception) {
+    tasks_failed_.add();
+  } else {
+    tasks_ok_.add();
+  }
+  if (!connection) {
+    tasks_orphaned_.add();
+    return;
+  }
   if (task->timed_out) {
     // Cut short by its deadline: what do_task returned after the interrupt is not a result.
     reply(connection, task->request_id,

@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "core/asio.hpp"
+#include "core/http_server.hpp"
+#include "core/metrics.hpp"
 #include "core/rpc_server.hpp"
 #include "fourinone/worker.hpp"
 #include "worker/directory.hpp"
@@ -79,6 +81,9 @@ class WorkerServer final : public core::RpcHandler {
   void finished(const std::shared_ptr<Task>& task, WareHouse output);
   void publish_load();
   void schedule_load_update();
+  // The status page and /metrics (WorkerOptions::http); worker_http.cpp. Any thread.
+  core::HttpReply http_page(const core::HttpRequest& request) const;
+  std::string metrics_text() const;
 
   MigrantWorker& worker_;
   const Config config_;
@@ -110,6 +115,14 @@ class WorkerServer final : public core::RpcHandler {
   // io thread only: tasks queued or running, for interrupts.
   std::set<std::shared_ptr<Task>> active_;
   std::atomic<std::uint32_t> load_{0};
+
+  // For /metrics: bumped on the io and task threads, read by the HTTP thread.
+  std::shared_ptr<core::NetStats> net_stats_ = std::make_shared<core::NetStats>();
+  core::Counter tasks_received_;
+  core::Counter tasks_ok_, tasks_failed_, tasks_timed_out_, tasks_orphaned_;
+  core::Counter interrupts_;
+  core::Histogram task_seconds_;
+  std::unique_ptr<core::HttpServer> http_;
 
   asio::io_context receive_io_;  // receive() calls, one at a time
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> receive_work_;

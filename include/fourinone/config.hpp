@@ -92,6 +92,9 @@ struct ParkConfig {
   // connection may speak for a server (a warning at start when not on loopback).
   std::string group_key;
   TlsConfig tls;                                  // TLSCA, TLSCERT, TLSKEY, TLSCLIENTCERTS
+  // HTTP: where each server of SERVERS (same order) serves its status page and /metrics.
+  // Empty: no HTTP port (fourinone park --http gives one to a single server).
+  std::vector<ServerAddress> http;
 };
 
 // Row LOG.

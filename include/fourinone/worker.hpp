@@ -121,7 +121,9 @@ struct WorkerOptions {
   std::uint32_t capacity = 1;  // tasks run at once, each on its own thread
   bool service = false;        // a shared service: interrupt() is refused (WORKER/SERVICE)
   bool handle_signals = true;  // SIGINT and SIGTERM end wait_working cleanly
-  // WORKER row: SERVICE, and CAPACITY (our addition).
+  // Where to serve a status page and /metrics (WORKER/HTTP); unset: none.
+  std::optional<ServerAddress> http;
+  // WORKER row: SERVICE, and CAPACITY and HTTP (our additions).
   static Result<WorkerOptions> from_config(const Config& config);
 };
 

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "fourinone/config.hpp"
@@ -29,6 +30,9 @@ struct ParkServerOptions {
   // Reach these members through another address than their SERVERS entry (a relay, a NAT),
   // by SERVERS entry. Used by the partition tests to put a cuttable relay between servers.
   std::map<ServerAddress, ServerAddress> peer_routes;
+  // Where to serve the status page and /metrics (fourinone park --http); unset: this server's
+  // entry of PARK/HTTP, if any. Port 0 takes any free port.
+  std::optional<ServerAddress> http;
 };
 
 class ParkServer {
@@ -44,6 +48,7 @@ class ParkServer {
   // Thread-safe and signal-safe to call from a signal_set handler; run() then returns.
   virtual void stop() = 0;
   virtual std::uint16_t port() const = 0;
+  virtual std::uint16_t http_port() const = 0;  // 0 without an HTTP port
   // After run() returned: why the server stopped on its own (its log could not be written),
   // or OK for a requested stop.
   virtual Status failure() const = 0;

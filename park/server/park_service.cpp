@@ -46,7 +46,8 @@ ParkService::ParkService(const ParkServerOptions& options, MqSettings mq_setting
            core::RpcServerOptions{options.self.to_string(),
                                   static_cast<std::uint32_t>(options.config.park.max_value + (1u << 20)),
                                   options.config.park.users, std::chrono::milliseconds(5000),
-                                  group_login(options.config.park), core::TlsContext::for_server(options.config)}),
+                                  group_login(options.config.park), core::TlsContext::for_server(options.config),
+                                  net_stats_}),
       hub_(io_, store_, kHistoryBytes),
       log_(io_, std::move(log), std::move(recovered.restore), log_options(),
            ReplicatedLog::Callbacks{[this](const Command& c) { return apply(c); }, [this] { return store_.save(); },
@@ -131,6 +132,10 @@ bool ParkService::may_speak_for_a_server(const core::RpcConnectionPtr& conn) {
 
 Status ParkService::listen() {
   if (Status s = rpc_.listen(options_.self.host, options_.self.port); !s.ok()) return s;
+  if (auto address = http_address(options_)) {
+    http_ = std::make_unique<ParkHttp>(*this, io_);
+    if (Status s = http_->start(*address); !s.ok()) return s;
+  }
   warn_if_open();
   log_.start();
   schedule_tick();
@@ -153,6 +158,8 @@ void ParkService::run() {
   spdlog::info("park server {} serving (revision {}, {} nodes, {} sessions)", options_.self.to_string(),
                store_.revision(), store_.node_count(), store_.sessions().size());
   io_.run();
+  // After the io loop: a page waiting for this thread gives up within its deadline.
+  if (http_) http_->stop();
 }
 
 // A server that cannot write its log is of no use to the group and must not pretend otherwise:
@@ -195,12 +202,13 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
     conn->fail(id, s);
     return;
   }
+  requests_by_kind_[request.index()].add();
   // While stopping, peers still get through: a leader hands over during shutdown.
   if (stopping_ && !std::holds_alternative<proto::PeerRequest>(request) &&
       !std::holds_alternative<proto::PeerChunk>(request)) {
     proto::Response r;
     r.status = Status(Errc::unavailable, "server shutting down");
-    conn->reply(id, core::encode(r));
+    answer(conn, id, r);
     return;
   }
   std::visit(
@@ -224,7 +232,7 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
           if (!log_.is_leader()) return reply_not_leader(conn, id, Status(Errc::not_leader, "watch on a follower"));
           // The reply (with the start revision) goes first, then any replayed history.
           response.revision = store_.revision();
-          conn->reply(id, core::encode(response));
+          answer(conn, id, response);
           hub_.add_watch(conn, req);
           return;
         } else if constexpr (std::is_same_v<T, proto::UnwatchRequest>) {
@@ -265,7 +273,7 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
             log_.on_peer_chunk(std::move(req));
           }
         }
-        conn->reply(id, core::encode(response));
+        answer(conn, id, response);
       },
       request);
 }
@@ -305,7 +313,7 @@ void ParkService::handle_write(const core::RpcConnectionPtr& conn, std::uint64_t
     proto::Response response;
     response.status = s;
     response.revision = store_.revision();
-    conn->reply(id, core::encode(response));
+    answer(conn, id, response);
     return;
   }
   Command command;
@@ -323,7 +331,9 @@ void ParkService::handle_write(const core::RpcConnectionPtr& conn, std::uint64_t
                                                 : static_cast<std::int64_t>(options_.config.park.session_timeout.count()),
                  kMinSessionTimeoutMs, kMaxSessionTimeoutMs);
   std::weak_ptr<core::RpcConnection> weak = conn;
-  log_.propose(std::move(command), [this, weak, id](const ApplyResult& result) {
+  const auto started = std::chrono::steady_clock::now();
+  log_.propose(std::move(command), [this, weak, id, started](const ApplyResult& result) {
+    write_seconds_.observe(std::chrono::steady_clock::now() - started);
     auto c = weak.lock();
     if (!c || !c->is_open()) return;  // the client will retry with the same seq
     proto::Response response;
@@ -333,7 +343,7 @@ void ParkService::handle_write(const core::RpcConnectionPtr& conn, std::uint64_t
     response.results = result.results;
     response.failed_op = result.failed_op;
     response.session = result.session;
-    c->reply(id, core::encode(response));
+    answer(c, id, response);
   });
 }
 
@@ -430,6 +440,18 @@ void ParkService::schedule_clear(std::chrono::milliseconds delay) {
 
 void ParkService::handle_status(const core::RpcConnectionPtr& conn, std::uint64_t id) {
   proto::Response response;
+  ParkStatus info = status_info();
+  response.revision = info.revision;
+  response.info = std::move(info);
+  answer(conn, id, response);
+}
+
+void ParkService::answer(const core::RpcConnectionPtr& conn, std::uint64_t id, const proto::Response& response) {
+  answers_by_result_[static_cast<std::size_t>(response.status.code())].add();
+  conn->reply(id, core::encode(response));
+}
+
+ParkStatus ParkService::status_info() const {
   ParkStatus info;
   info.server = options_.self.to_string();
   info.role = log_.failed() ? "failed" : raft::role_name(log_.role());
@@ -462,9 +484,7 @@ void ParkService::handle_status(const core::RpcConnectionPtr& conn, std::uint64_
     }
     info.members.push_back(std::move(m));
   }
-  response.revision = info.revision;
-  response.info = std::move(info);
-  conn->reply(id, core::encode(response));
+  return info;
 }
 
 Status ParkService::check_admin(const core::RpcConnectionPtr& conn, const char* operation) const {
@@ -478,28 +498,28 @@ Status ParkService::check_admin(const core::RpcConnectionPtr& conn, const char* 
 
 void ParkService::handle_member(const core::RpcConnectionPtr& conn, std::uint64_t id,
                                 const proto::MemberRequest& request) {
-  auto answer = [this, weak = std::weak_ptr<core::RpcConnection>(conn), id](const Status& status) {
+  auto finish = [this, weak = std::weak_ptr<core::RpcConnection>(conn), id](const Status& status) {
     auto c = weak.lock();
     if (!c || !c->is_open()) return;
     if (status.code() == Errc::not_leader) return reply_not_leader(c, id, status);
     proto::Response response;
     response.status = status;
     response.revision = store_.revision();
-    c->reply(id, core::encode(response));
+    answer(c, id, response);
   };
   if (request.op == proto::MemberOp::list) {
     if (!log_.is_leader()) return reply_not_leader(conn, id, Status(Errc::not_leader, "members are listed by the leader"));
     return handle_status(conn, id);
   }
   if (request.op != proto::MemberOp::add && request.op != proto::MemberOp::remove) {
-    return answer(Status(Errc::bad_request, "unknown member operation " + std::to_string(static_cast<int>(request.op))));
+    return finish(Status(Errc::bad_request, "unknown member operation " + std::to_string(static_cast<int>(request.op))));
   }
   const bool add = request.op == proto::MemberOp::add;
-  if (Status s = check_admin(conn, add ? "adding a member" : "removing a member"); !s.ok()) return answer(s);
+  if (Status s = check_admin(conn, add ? "adding a member" : "removing a member"); !s.ok()) return finish(s);
   auto address = parse_server_address(request.address);
-  if (!address.ok()) return answer(address.status());
+  if (!address.ok()) return finish(address.status());
   log_.change_membership(add ? ReplicatedLog::MemberChange::add : ReplicatedLog::MemberChange::remove, address.value(),
-                         answer);
+                         finish);
 }
 
 void ParkService::reply_not_leader(const core::RpcConnectionPtr& conn, std::uint64_t id, Status why) {
@@ -508,7 +528,7 @@ void ParkService::reply_not_leader(const core::RpcConnectionPtr& conn, std::uint
   response.status = Status(Errc::not_leader, why.message() + (leader.empty() ? "; no leader known yet" : "; the leader is " + leader));
   response.leader = leader;
   response.revision = store_.revision();
-  conn->reply(id, core::encode(response));
+  answer(conn, id, response);
 }
 
 void ParkService::handle_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request&& request) {
@@ -517,14 +537,16 @@ void ParkService::handle_read(const core::RpcConnectionPtr& conn, std::uint64_t 
   // new term, which brings the store up to every write it acknowledged before.
   auto shared = std::make_shared<proto::Request>(std::move(request));
   std::weak_ptr<core::RpcConnection> weak = conn;
-  log_.read_barrier([this, weak, id, shared](const Status& status) {
+  const auto started = std::chrono::steady_clock::now();
+  log_.read_barrier([this, weak, id, shared, started](const Status& status) {
+    read_seconds_.observe(std::chrono::steady_clock::now() - started);
     auto c = weak.lock();
     if (!c || !c->is_open()) return;
     if (!status.ok()) {
       if (status.code() == Errc::not_leader) return reply_not_leader(c, id, status);
       proto::Response response;
       response.status = status;
-      c->reply(id, core::encode(response));
+      answer(c, id, response);
       return;
     }
     serve_read(c, id, *shared);
@@ -550,7 +572,7 @@ void ParkService::serve_read(const core::RpcConnectionPtr& conn, std::uint64_t i
     hub_.latest(conn, id, *latest);
     return;
   }
-  conn->reply(id, core::encode(response));
+  answer(conn, id, response);
 }
 
 }  // namespace fourinone::park

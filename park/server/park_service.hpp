@@ -3,6 +3,7 @@
 
 
 #include "core/asio.hpp"
+#include <array>
 #include <chrono>
 #include <memory>
 #include <deque>
@@ -10,11 +11,13 @@
 #include <set>
 #include <utility>
 
+#include "core/metrics.hpp"
 #include "core/rpc_server.hpp"
 #include "park/protocol/messages.hpp"
 #include "park/queue/queue_config.hpp"
 #include "park/server/data_dir_lock.hpp"
 #include "park/server/replicated_log.hpp"
+#include "park/server/park_http.hpp"
 #include "park/server/park_server.hpp"
 #include "park/server/recovery.hpp"
 #include "park/server/watch_hub.hpp"
@@ -35,7 +38,15 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   void run() override;
   void stop() override;
   std::uint16_t port() const override { return rpc_.port(); }
+  std::uint16_t http_port() const override { return http_ ? http_->port() : 0; }
   Status failure() const override { return storage_failure_; }
+
+  // For the status page and /metrics (park/server/park_http.hpp); io thread only.
+  ParkStatus status_info() const;
+  const Store& store() const { return store_; }
+  std::size_t watcher_count() const { return hub_.watcher_count(); }
+  void write_metrics(core::MetricsWriter& out) const;  // park_metrics.cpp
+  const ParkServerOptions& options() const { return options_; }
 
   // core::RpcHandler
   void on_request(const core::RpcConnectionPtr& conn, std::uint64_t id, std::string_view body) override;
@@ -52,6 +63,8 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   void handle_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request&& request);
   void serve_read(const core::RpcConnectionPtr& conn, std::uint64_t id, proto::Request& request);
   void reply_not_leader(const core::RpcConnectionPtr& conn, std::uint64_t id, Status why);
+  // Every answer to a request goes out here, so /metrics counts each result.
+  void answer(const core::RpcConnectionPtr& conn, std::uint64_t id, const proto::Response& response);
   void on_role_changed(raft::Role role);
   void on_storage_failed(const Status& why);
   Status load_snapshot(const std::string& data);
@@ -98,6 +111,14 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   ParkServerOptions options_;
   raft::NodeId member_id_;
   std::string data_dir_;
+  // /metrics (park_metrics.cpp): requests by kind (the index of proto::Request), answers by
+  // result, and the time writes and linearizable reads take.
+  std::shared_ptr<core::NetStats> net_stats_ = std::make_shared<core::NetStats>();
+  std::array<core::Counter, std::variant_size_v<proto::Request>> requests_by_kind_;
+  std::array<core::Counter, static_cast<std::size_t>(kLastErrc) + 1> answers_by_result_;
+  core::Histogram write_seconds_;
+  core::Histogram read_seconds_;
+  std::unique_ptr<ParkHttp> http_;  // the status page and /metrics (PARK/HTTP), if configured
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   Store store_;

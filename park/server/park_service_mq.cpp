@@ -57,7 +57,7 @@ void ParkService::handle_mq(const core::RpcConnectionPtr& conn, std::uint64_t id
     proto::Response response;
     response.status = s;
     response.revision = store_.revision();
-    conn->reply(id, core::encode(response));
+    answer(conn, id, response);
     return;
   }
   auto pending = std::make_shared<PendingMq>();
@@ -167,7 +167,7 @@ void ParkService::reply_mq(const std::shared_ptr<PendingMq>& pending, const Appl
   response.mq->result.offsets = result.mq.offsets;
   response.mq->result.delivered = result.mq.delivered;
   response.mq->result.applied = result.mq.applied;
-  conn->reply(pending->id, core::encode(response));
+  answer(conn, pending->id, response);
 }
 
 void ParkService::wait_for_messages(std::shared_ptr<PendingMq> pending) {
@@ -283,7 +283,7 @@ void ParkService::handle_mq_read(const core::RpcConnectionPtr& conn, std::uint64
     if (!status.ok()) {
       proto::Response response;
       response.status = status;
-      c->reply(id, core::encode(response));
+      answer(c, id, response);
       return;
     }
     serve_mq_read(c, id, request);
@@ -302,7 +302,7 @@ void ParkService::serve_mq_read(const core::RpcConnectionPtr& conn, std::uint64_
   } else {
     response.status = Status(Errc::not_found, "channel '" + request.channel + "' does not exist");
   }
-  conn->reply(id, core::encode(response));
+  answer(conn, id, response);
 }
 
 }  // namespace fourinone::park

@@ -456,11 +456,11 @@ Status ReplicatedLog::write_batch(const WriteBatch& batch) {
     const raft::Ready& rd = flight->ready;
     if (rd.snapshot) {
       const auto& snap = *rd.snapshot;
-      if (Status s = log_->save_snapshot(
-              Snapshot{snap.index, snap.term, wrap_snapshot(snap.membership, snap.data ? *snap.data : std::string())});
-          !s.ok()) {
-        return s;
-      }
+      const auto started = std::chrono::steady_clock::now();
+      std::string wrapped = wrap_snapshot(snap.membership, snap.data ? *snap.data : std::string());
+      const std::size_t size = wrapped.size();
+      if (Status s = log_->save_snapshot(Snapshot{snap.index, snap.term, std::move(wrapped)}); !s.ok()) return s;
+      note_snapshot_saved(size, std::chrono::steady_clock::now() - started);
     }
     if (rd.entries.empty()) continue;
     // A later ready may replace the tail of an earlier one (a new leader's entries).
@@ -468,8 +468,16 @@ Status ReplicatedLog::write_batch(const WriteBatch& batch) {
     while (!entries.empty() && entries.back().index >= first) entries.pop_back();
     for (const auto& e : rd.entries) entries.push_back(to_log_entry(e));
   }
-  if (batch.hard_state || !entries.empty()) return log_->write(batch.hard_state, entries);
-  return Status();
+  if (!batch.hard_state && entries.empty()) return Status();
+  const auto started = std::chrono::steady_clock::now();
+  Status s = log_->write(batch.hard_state, entries);
+  stats_.write_seconds.observe(std::chrono::steady_clock::now() - started);
+  stats_.writes.add();
+  stats_.written_entries.add(entries.size());
+  std::uint64_t bytes = 0;
+  for (const auto& e : entries) bytes += e.data.size();
+  stats_.written_bytes.add(bytes);
+  return s;
 }
 
 void ReplicatedLog::on_written(const WriteBatch& batch, const Status& status) {
@@ -603,7 +611,11 @@ void ReplicatedLog::maybe_snapshot() {
   // thread in order with the appends.
   ++storage_jobs_;
   asio::post(storage_io_, [this, index, term, data, membership = applied_membership_] {
-    Status s = log_->save_snapshot(Snapshot{index, term, wrap_snapshot(membership, *data)});
+    const auto started = std::chrono::steady_clock::now();
+    std::string wrapped = wrap_snapshot(membership, *data);
+    const std::size_t size = wrapped.size();
+    Status s = log_->save_snapshot(Snapshot{index, term, std::move(wrapped)});
+    if (s.ok()) note_snapshot_saved(size, std::chrono::steady_clock::now() - started);
     asio::post(io_, [this, index, data, s] {
       --storage_jobs_;
       if (stopped_) return;
@@ -625,6 +637,7 @@ void ReplicatedLog::note_role() {
   raft::NodeId leader = raft_->leader();
   std::uint64_t term = raft_->term();
   if (role == last_role_ && leader == last_leader_ && term == last_term_) return;
+  if (leader != last_leader_) stats_.leader_changes.add();
   bool was_leader = last_role_ == raft::Role::leader;
   last_role_ = role;
   last_leader_ = leader;
@@ -710,6 +723,13 @@ std::vector<ReplicatedLog::Member> ReplicatedLog::members() const {
 }
 std::uint64_t ReplicatedLog::term() const { return raft_->term(); }
 std::uint64_t ReplicatedLog::commit_index() const { return raft_->commit_index(); }
+std::uint64_t ReplicatedLog::last_log_index() const { return raft_->last_index(); }
+
+void ReplicatedLog::note_snapshot_saved(std::size_t bytes, std::chrono::steady_clock::duration took) {
+  stats_.snapshot_seconds.observe(took);
+  stats_.snapshots.add();
+  stats_.snapshot_bytes.store(bytes, std::memory_order_relaxed);
+}
 std::uint64_t ReplicatedLog::match_index(raft::NodeId server) const { return raft_->match_index(server); }
 bool ReplicatedLog::peer_connected(raft::NodeId server) const { return transport_.connected(server); }
 int ReplicatedLog::ticks_since_heard(raft::NodeId server) const { return raft_->ticks_since_heard(server); }

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "core/asio.hpp"
+#include "core/metrics.hpp"
 #include "core/rpc_client.hpp"
 #include "fourinone/config.hpp"
 #include "park/log/log_storage.hpp"
@@ -126,6 +127,22 @@ class ReplicatedLog {
   int election_ticks() const { return options_.election_ticks; }
   raft::NodeId self() const { return options_.self; }  // 0 while waiting to join
   bool failed() const { return !failure_.ok(); }
+  std::uint64_t applied_index() const { return applied_; }
+  std::uint64_t last_log_index() const;
+  std::uint64_t snapshot_index() const { return snapshot_index_; }
+
+  // For /metrics; bumped on the storage thread, read from any.
+  struct Stats {
+    core::Histogram write_seconds;     // one log write, fsync included
+    core::Counter writes;
+    core::Counter written_entries;
+    core::Counter written_bytes;       // entry payloads
+    core::Histogram snapshot_seconds;  // saving a snapshot
+    core::Counter snapshots;
+    std::atomic<std::uint64_t> snapshot_bytes{0};  // the last one saved
+    core::Counter leader_changes;      // this server saw a new leader (or none)
+  };
+  const Stats& stats() const { return stats_; }
 
  private:
   struct Pending {
@@ -174,11 +191,13 @@ class ReplicatedLog {
   void serve_reads();
   void maybe_snapshot();
   void note_role();
+  void note_snapshot_saved(std::size_t bytes, std::chrono::steady_clock::duration took);  // any thread
   void fail_all(const Status& why);
   void fail_storage(const Status& status);
   Status not_leader_status() const;
 
   boost::asio::io_context& io_;
+  Stats stats_;
   // After construction, written by one thread at a time: the storage thread while
   // storage_jobs_ > 0, else a follower's io thread (writes_inline()).
   std::unique_ptr<LogStorage> log_;

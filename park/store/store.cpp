@@ -551,6 +551,22 @@ std::size_t Store::node_count() const { return impl_->node_count; }
 std::size_t Store::domain_count() const { return impl_->domains.size(); }
 const std::map<std::uint64_t, SessionRecord>& Store::sessions() const { return impl_->sessions; }
 
+std::vector<Store::DomainSummary> Store::domains(std::string_view after, std::size_t max) const {
+  std::vector<DomainSummary> out;
+  for (auto it = impl_->domains.upper_bound(after); it != impl_->domains.end() && out.size() < max; ++it) {
+    out.push_back(DomainSummary{it->first, it->second.nodes.size(), it->second.meta.last_change_revision});
+  }
+  return out;
+}
+
+std::size_t Store::heartbeat_node_count() const {
+  std::size_t n = 0;
+  for (const auto& [session, nodes] : impl_->session_nodes) n += nodes.size();
+  return n;
+}
+
+std::size_t Store::ttl_node_count() const { return impl_->ttl_index.size(); }
+
 std::vector<NodeRef> Store::ttl_expired(std::int64_t now_ms, std::size_t max) const {
   std::vector<NodeRef> out;
   for (const auto& [key, node] : impl_->ttl_index) {

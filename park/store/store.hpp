@@ -56,6 +56,15 @@ class Store {
   std::size_t node_count() const;
   std::size_t domain_count() const;
   const std::map<std::uint64_t, SessionRecord>& sessions() const;
+  // For the status page: domains in name order after `after` (exclusive), at most `max`.
+  struct DomainSummary {
+    std::string name;
+    std::size_t nodes = 0;
+    std::uint64_t revision = 0;  // its last change
+  };
+  std::vector<DomainSummary> domains(std::string_view after, std::size_t max) const;
+  std::size_t heartbeat_node_count() const;  // nodes owned by a session
+  std::size_t ttl_node_count() const;        // nodes with a TTL deadline
 
   // For the leader's timers: nodes whose TTL deadline is <= now_ms, and non-heartbeat nodes
   // created before created_before_ms (the clear task); at most `max` of each, oldest first.

@@ -1,0 +1,228 @@
+// The park server's HTTP port (PARK/HTTP): /metrics in Prometheus's format (checked by
+// promtool), the status pages, the login, and bad requests; and the status page in a real
+// headless Chromium against a three-server group that loses its leader.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "core/auth.hpp"
+#include "core/base64.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/park_group.hpp"
+#include "tests/support/process.hpp"
+
+using namespace std::chrono_literals;
+using fourinone::test::free_port;
+using fourinone::test::http_get;
+using fourinone::test::http_raw;
+using fourinone::test::http_request;
+using fourinone::test::HttpResult;
+using fourinone::test::ParkGroup;
+using fourinone::test::Process;
+using fourinone::test::run_program;
+using fourinone::test::wait_until;
+
+namespace {
+
+const std::string kGroupKey = "status-page-group-key-0123456789";
+
+std::string users() {
+  return fourinone::core::format_user_entry(fourinone::core::make_user_entry("alice", "wonderland", 100)) + "," +
+         fourinone::core::format_user_entry(fourinone::core::make_user_entry("bob", "builder", 100));
+}
+
+std::string basic(const std::string& user, const std::string& password) {
+  return "Basic " + fourinone::core::encode_base64(user + ":" + password);
+}
+
+// The value of a sample line "NAME{LABELS} VALUE" (or "NAME VALUE"); -1 when absent.
+double sample(const std::string& text, const std::string& series) {
+  std::size_t at = 0;
+  while ((at = text.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
+    at += series.size();
+  }
+  return -1;
+}
+
+std::string http_list(const std::vector<std::uint16_t>& ports) {
+  std::string list;
+  for (auto p : ports) list += (list.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(p);
+  return list;
+}
+
+// promtool from Debian's prometheus package (.ci/install-deps installs it).
+const char* kPromtool = "/usr/bin/promtool";
+
+}  // namespace
+
+TEST_CASE("a park server serves /metrics that promtool accepts, with figures that follow the load") {
+  const std::uint16_t http = free_port();
+  ParkGroup group(1, ParkGroup::Settings{{"HTTP", http_list({http})}});
+  REQUIRE(group.start_all());
+  REQUIRE(group.wait_for_leader());
+  auto park = group.connect();
+  REQUIRE(park->create("d", "a", "1").ok());
+  REQUIRE(park->update("d", "a", "2").ok());
+
+  HttpResult metrics = http_get(http, "/metrics");
+  REQUIRE_MESSAGE(metrics.status == 200, metrics.error);
+  CHECK(metrics.headers["content-type"].find("text/plain; version=0.0.4") == 0);
+  const std::string& text = metrics.body;
+  CHECK(sample(text, "fourinone_raft_is_leader") == 1);
+  CHECK(sample(text, "fourinone_raft_role{role=\"leader\"}") == 1);
+  CHECK(sample(text, "fourinone_raft_term") >= 1);
+  CHECK(sample(text, "fourinone_park_nodes") == 1);
+  CHECK(sample(text, "fourinone_park_domains") == 1);
+  CHECK(sample(text, "fourinone_park_sessions") >= 0);
+  const double writes = sample(text, "fourinone_park_requests_total{kind=\"write\"}");
+  CHECK(writes >= 2);
+  CHECK(sample(text, "fourinone_park_request_duration_seconds_count{kind=\"write\"}") >= 2);
+  CHECK(sample(text, "fourinone_park_log_write_duration_seconds_count") >= 1);
+  CHECK(sample(text, "fourinone_net_received_bytes_total") > 0);
+  CHECK(sample(text, "process_resident_memory_bytes") > 0);
+  CHECK(text.find("fourinone_build_info{role=\"park\",version=\"") != std::string::npos);
+  CHECK(text.find("# TYPE fourinone_park_requests_total counter") != std::string::npos);
+  CHECK(text.find("# TYPE fourinone_park_request_duration_seconds histogram") != std::string::npos);
+
+  // A refused create counts as an answer with result "exists".
+  const double exists_before = sample(text, "fourinone_park_responses_total{result=\"exists\"}");
+  CHECK_FALSE(park->create("d", "a", "3").ok());
+  HttpResult later = http_get(http, "/metrics");
+  CHECK(sample(later.body, "fourinone_park_requests_total{kind=\"write\"}") == writes + 1);
+  CHECK(sample(later.body, "fourinone_park_responses_total{result=\"exists\"}") == exists_before + 1);
+  CHECK(sample(later.body, "fourinone_park_revision") >= 2);
+
+  // Prometheus's own checker reads every line.
+  const bool promtool_installed = access(kPromtool, X_OK) == 0;
+  REQUIRE_MESSAGE(promtool_installed, "promtool is missing: run .ci/install-deps (Debian package prometheus)");
+  auto lint = run_program({kPromtool, "check", "metrics"}, later.body, 30s);
+  CHECK_MESSAGE(lint.code == 0, lint.out << lint.err);
+}
+
+TEST_CASE("the status pages show the store, read-only, without logins; bad requests get clear errors") {
+  const std::uint16_t http = free_port();
+  ParkGroup group(1, ParkGroup::Settings{{"HTTP", http_list({http})}});
+  REQUIRE(group.start_all());
+  REQUIRE(group.wait_for_leader());
+  auto park = group.connect();
+  REQUIRE(park->create("config", "db<url>", "postgres://x?a=1&b=<2>").ok());
+  REQUIRE(park->create("fourinone.jobs", "wordcount-1", "done=3 total=10 failed=1 workers=2 running=2 reruns=0").ok());
+
+  HttpResult page = http_get(http, "/");
+  REQUIRE_MESSAGE(page.status == 200, page.error);
+  CHECK(page.body.find("<span id=\"leader\">" + group.address(0) + "</span>") != std::string::npos);
+  CHECK(page.body.find("http-equiv=\"refresh\"") != std::string::npos);
+  CHECK(page.body.find("<progress value=\"3\" max=\"10\">") != std::string::npos);
+  CHECK(page.body.find("href=\"/metrics\"") != std::string::npos);
+
+  HttpResult domain = http_get(http, "/domain?name=config");
+  REQUIRE(domain.status == 200);
+  // Names and values are escaped, never markup.
+  CHECK(domain.body.find("db&lt;url&gt;") != std::string::npos);
+  CHECK(domain.body.find("postgres://x?a=1&amp;b=&lt;2&gt;") != std::string::npos);
+  CHECK(domain.body.find("<url>") == std::string::npos);
+  HttpResult node = http_get(http, "/node?domain=config&name=db%3Curl%3E");
+  CHECK(node.status == 200);
+  CHECK(node.body.find("postgres://x?a=1&amp;b=&lt;2&gt;") != std::string::npos);
+  CHECK(http_get(http, "/domains").body.find("/domain?name=config") != std::string::npos);
+  CHECK(http_get(http, "/sessions").status == 200);
+
+  CHECK(http_get(http, "/domain?name=nope").status == 404);
+  CHECK(http_get(http, "/node?domain=config&name=nope").status == 404);
+  CHECK(http_get(http, "/nowhere").status == 404);
+  // Without logins nobody is an admin: nothing can be changed through the port.
+  CHECK(http_request(http, "POST", "/node", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                     "domain=config&name=x&value=1")
+            .status == 405);
+  CHECK(http_raw(http, "GARBAGE\r\n\r\n").find("HTTP/1.1 400") == 0);
+  CHECK(http_request(http, "POST", "/", {{"Content-Type", "text/plain"}}, std::string(100 * 1024, 'x')).status == 413);
+  // The server went on serving.
+  CHECK(http_get(http, "/metrics").status == 200);
+  CHECK(park->get("config", "db<url>").ok());
+}
+
+TEST_CASE("with USERS the port wants a login: pages send browsers to /login, scrapers use Basic credentials") {
+  fourinone::test::ScopedLogin login("alice", "wonderland");
+  const std::uint16_t http = free_port();
+  ParkGroup group(1, ParkGroup::Settings{{"HTTP", http_list({http})}, {"USERS", users()}, {"ADMINS", "alice"}});
+  REQUIRE(group.start_all());
+  REQUIRE(group.wait_for_leader());
+
+  CHECK(http_get(http, "/metrics").status == 401);
+  CHECK(http_get(http, "/metrics").headers["www-authenticate"].find("Basic") == 0);
+  CHECK(http_get(http, "/metrics", {{"Authorization", basic("alice", "wrong")}}).status == 401);
+  CHECK(http_get(http, "/metrics", {{"Authorization", basic("mallory", "wonderland")}}).status == 401);
+  CHECK(http_get(http, "/metrics", {{"Authorization", "Basic !!!notbase64"}}).status == 401);
+  CHECK(http_get(http, "/metrics", {{"Authorization", basic("bob", "builder")}}).status == 200);
+
+  HttpResult browser = http_get(http, "/domains", {{"Accept", "text/html"}});
+  CHECK(browser.status == 303);
+  CHECK(browser.headers["location"] == "/login?next=%2Fdomains");
+
+  const std::map<std::string, std::string> form{{"Content-Type", "application/x-www-form-urlencoded"}};
+  HttpResult wrong = http_request(http, "POST", "/login", form, "user=alice&password=nope&next=%2F");
+  CHECK(wrong.status == 401);
+  CHECK(wrong.headers.count("set-cookie") == 0);
+  CHECK(wrong.body.find("Wrong user name or password") != std::string::npos);
+
+  // A login never sends anyone to another site.
+  HttpResult right = http_request(http, "POST", "/login", form, "user=bob&password=builder&next=%2F%2Fevil.example");
+  REQUIRE(right.status == 303);
+  CHECK(right.headers["location"] == "/");
+  const std::string cookie = right.headers["set-cookie"];
+  CHECK(cookie.find("HttpOnly") != std::string::npos);
+  CHECK(cookie.find("SameSite=Strict") != std::string::npos);
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  HttpResult page = http_get(http, "/", {{"Cookie", session}});
+  CHECK(page.status == 200);
+  CHECK(page.body.find("<span id=\"user\">bob</span>") != std::string::npos);
+  CHECK(page.body.find("(admin)") == std::string::npos);
+  // A forged session is nobody.
+  CHECK(http_get(http, "/", {{"Cookie", "fourinone_session=00ff"}}).status == 401);
+  // Logged out, the cookie is worthless.
+  CHECK(http_get(http, "/logout", {{"Cookie", session}}).status == 303);
+  CHECK(http_get(http, "/", {{"Cookie", session}}).status == 401);
+}
+
+TEST_CASE("the status page in headless Chromium: login, the real leader, and the new one after the leader dies") {
+  fourinone::test::ScopedLogin login("alice", "wonderland");
+  std::vector<std::uint16_t> ports{free_port(), free_port(), free_port()};
+  ParkGroup group(3, ParkGroup::Settings{{"HTTP", http_list(ports)},
+                                         {"USERS", users()},
+                                         {"GROUPKEY", kGroupKey},
+                                         {"ADMINS", "alice"}});
+  REQUIRE(group.start_all());
+  auto leader = group.wait_for_leader();
+  REQUIRE(leader);
+  const std::size_t watched = (*leader + 1) % 3;  // a server that stays up
+
+  const bool browser_installed = access("/usr/bin/chromium", X_OK) == 0 && access("/usr/bin/chromedriver", X_OK) == 0;
+  REQUIRE_MESSAGE(browser_installed, "chromium and chromium-driver are missing: run .ci/install-deps");
+  fourinone::test::TempDir scratch;
+  const std::string expect_file = scratch.file("new-leader");
+  Process browser({"/usr/bin/python3", std::string(FOURINONE_SOURCE_DIR) + "/tests/browser/status_page_check.py", "--url",
+                   "http://127.0.0.1:" + std::to_string(ports[watched]), "--user", "alice", "--password",
+                   "wonderland", "--expect-file", expect_file, "--servers", "3"},
+                  scratch.file("browser"));
+  const bool showed = wait_until(
+      [&] { return browser.out().find("\nROWS ") != std::string::npos || !browser.running(); }, 120s);
+  INFO("browser output:\n" << browser.out() << browser.err());
+  REQUIRE(showed);
+  CHECK(browser.out().find("WRONG_PASSWORD_REFUSED") != std::string::npos);
+  CHECK(browser.out().find("LEADER " + group.address(*leader) + "\n") != std::string::npos);
+  CHECK(browser.out().find("ROWS 3\n") != std::string::npos);
+
+  group.kill(*leader);
+  auto next = group.wait_for_leader();
+  REQUIRE(next);
+  REQUIRE(*next != *leader);
+  fourinone::test::write_file(expect_file + ".tmp", group.address(*next));
+  REQUIRE(std::rename((expect_file + ".tmp").c_str(), expect_file.c_str()) == 0);
+  CHECK(browser.wait(90s) == 0);
+  INFO("browser output:\n" << browser.out() << browser.err());
+  CHECK(browser.out().find("NEW_LEADER_SHOWN " + group.address(*next)) != std::string::npos);
+}
