@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <string>
 
 #include "core/auth.hpp"
 #include "core/base64.hpp"
+#include "fourinone/contractor.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/park_group.hpp"
 #include "tests/support/process.hpp"
@@ -186,6 +188,62 @@ TEST_CASE("with USERS the port wants a login: pages send browsers to /login, scr
   // Logged out, the cookie is worthless.
   CHECK(http_get(http, "/logout", {{"Cookie", session}}).status == 303);
   CHECK(http_get(http, "/", {{"Cookie", session}}).status == 401);
+}
+
+namespace {
+class PassThrough : public fourinone::Contractor {
+ public:
+  using Contractor::Contractor;
+  fourinone::WareHouse give_task(const fourinone::WareHouse& input) override { return input; }
+};
+}  // namespace
+
+TEST_CASE("a worker's /metrics counts its tasks by result, and the park's page shows the job's progress") {
+  const std::uint16_t park_http = free_port();
+  const std::uint16_t worker_http = free_port();
+  ParkGroup group(1, ParkGroup::Settings{{"HTTP", http_list({park_http})}});
+  REQUIRE(group.start_all());
+  REQUIRE(group.wait_for_leader());
+  fourinone::test::TempDir scratch;
+  Process worker({FOURINONE_TEST_WORKER, "--config", group.config_path(), "--type", "metered", "--http",
+                  "127.0.0.1:" + std::to_string(worker_http)},
+                 scratch.file("worker"));
+  REQUIRE(wait_until([&] { return http_get(worker_http, "/metrics").status == 200; }, 10s));
+
+  auto config = fourinone::load_config(group.config_path());
+  REQUIRE(config.ok());
+  PassThrough contractor(config.value());
+  std::vector<fourinone::WareHouse> tasks;
+  for (int i = 0; i < 5; ++i) tasks.push_back(fourinone::WareHouse().put("op", "square").put("n", i));
+  tasks.push_back(fourinone::WareHouse().put("op", "throw").put("message", "bad input"));
+  fourinone::JobOptions options;
+  options.progress_line = false;
+  options.progress_node = "metered-job";
+  options.max_attempts = 1;
+  auto job = contractor.run_job("metered", tasks, options);
+  REQUIRE(job.ok());
+
+  HttpResult metrics = http_get(worker_http, "/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK(sample(metrics.body, "fourinone_worker_tasks_received_total") == 6);
+  CHECK(sample(metrics.body, "fourinone_worker_tasks_total{result=\"ok\"}") == 5);
+  CHECK(sample(metrics.body, "fourinone_worker_tasks_total{result=\"failed\"}") == 1);
+  CHECK(sample(metrics.body, "fourinone_worker_task_duration_seconds_count") == 6);
+  CHECK(sample(metrics.body, "fourinone_worker_tasks_active") == 0);
+  CHECK(metrics.body.find("fourinone_worker_info{type=\"metered\"") != std::string::npos);
+  auto lint = run_program({kPromtool, "check", "metrics"}, metrics.body, 30s);
+  CHECK_MESSAGE(lint.code == 0, lint.out << lint.err);
+  HttpResult page = http_get(worker_http, "/");
+  CHECK(page.status == 200);
+  CHECK(page.body.find("<td id=\"finished\">6</td>") != std::string::npos);
+
+  // The contractor published the job's progress in the park; the park's page draws it.
+  HttpResult park_page = http_get(park_http, "/");
+  REQUIRE(park_page.status == 200);
+  CHECK(park_page.body.find("data-job=\"metered-job\"") != std::string::npos);
+  CHECK(park_page.body.find("<progress value=\"6\" max=\"6\">") != std::string::npos);
+  worker.signal(SIGTERM);
+  CHECK(worker.wait(10s) == 0);
 }
 
 TEST_CASE("the status page in headless Chromium: login, the real leader, and the new one after the leader dies") {

@@ -8,8 +8,10 @@
 // "last_message" returns it.
 //
 // --slow-ms N makes every task on this worker take N ms longer (a straggler machine).
+// --http HOST:PORT serves the worker's status page and /metrics there.
 //
 //   fourinone_test_worker --config F --type T [--port P] [--capacity N] [--service] [--slow-ms N]
+//                         [--http HOST:PORT]
 #include <chrono>
 #include <iostream>
 #include <mutex>
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
     else if (flag == "--capacity") options.capacity = static_cast<std::uint32_t>(std::stoi(next()));
     else if (flag == "--service") options.service = true;
     else if (flag == "--slow-ms") slow_ms = std::stoi(next());
+    else if (flag == "--http") options.http = fourinone::parse_server_address(next()).value();
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;

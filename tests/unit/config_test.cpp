@@ -541,3 +541,17 @@ TEST_CASE("ADMINS names users of USERS who may change the group's members") {
                 "names 'erin', who is not in USERS");
   check_refused(park_doc("<ADMINS>carol</ADMINS>"), 4, "ADMINS in row PARK: ", "USERS is empty");
 }
+
+TEST_CASE("PARK/HTTP gives each server of SERVERS its HTTP port, one per entry, and refuses anything else") {
+  auto doc = [](const std::string& http) {
+    return "<PROPSTABLE>\n<PROPSROW DESC=\"PARK\">\n<SERVERS>h:1,h:2</SERVERS>\n<HTTP>" + http +
+           "</HTTP>\n</PROPSROW>\n</PROPSTABLE>\n";
+  };
+  Config c = parse_ok(doc("h:9080, h:9081"));
+  REQUIRE(c.park.http.size() == 2);
+  CHECK(c.park.http[1].to_string() == "h:9081");
+  CHECK(parse_ok(park_doc("")).park.http.empty());
+  check_refused(doc("h:9080"), 4, "HTTP in row PARK", "lists 1 addresses for 2 SERVERS");
+  check_refused(doc("h:9080,nope"), 4, "HTTP in row PARK", "bad server address 'nope'");
+  check_refused(doc("h:9080,h:9080"), 4, "HTTP in row PARK", "listed twice");
+}

@@ -85,3 +85,14 @@ TEST_CASE("a bad WORKER value is a config_error naming file, line and element") 
   CHECK(servers.status().code() == Errc::config_error);
   CHECK(servers.status().message().find(":6: SERVERS in row WORKER") != std::string::npos);
 }
+
+TEST_CASE("WORKER HTTP is where the worker's status page and /metrics are served; a bad one is refused") {
+  auto options = fourinone::WorkerOptions::from_config(config_with("    <HTTP>127.0.0.1:9100</HTTP>"));
+  REQUIRE(options.ok());
+  REQUIRE(options->http);
+  CHECK(*options->http == fourinone::ServerAddress{"127.0.0.1", 9100});
+  CHECK_FALSE(fourinone::WorkerOptions::from_config(config_with("")).value().http);
+  auto bad = fourinone::WorkerOptions::from_config(config_with("    <HTTP>9100</HTTP>"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find(":6: HTTP in row WORKER: expected HOST:PORT") != std::string::npos);
+}
