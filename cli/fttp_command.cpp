@@ -11,14 +11,15 @@
 namespace fourinone::cli {
 
 int fttp_command(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"config", "server"}, {"help", "no-register", "no-sync"}  /* no-sync: passed by `up` to every role; no meaning here */);
+  auto args = parse_args(argc, argv, 2, {"config", "server", "http"}, {"help", "no-register", "no-sync"}  /* no-sync: passed by `up` to every role; no meaning here */);
   if (!args.ok()) return fail(args.status()), 2;
   if (args->has("help")) {
-    std::cout << "usage: fourinone fttp [--config F] --server HOST:PORT [--no-register]\n"
+    std::cout << "usage: fourinone fttp [--config F] --server HOST:PORT [--no-register] [--http HOST:PORT]\n"
                  "Runs the file server HOST:PORT, exposing the ROOTS of the FTTP row in F (default\n"
                  "./config.xml) as fttp://HOST:PORT/ROOT/PATH. It registers in the park (PARK row) so\n"
                  "clients can list it (--no-register: don't). Logins as the park's when PARK/USERS is\n"
-                 "set. Stops cleanly on SIGINT or SIGTERM.\n";
+                 "set. Stops cleanly on SIGINT or SIGTERM. --http serves a status page and Prometheus\n"
+                 "/metrics on HOST:PORT.\n";
     return 0;
   }
   auto config = load_config(args->value_or("config", "config.xml"));
@@ -30,7 +31,13 @@ int fttp_command(int argc, char** argv) {
   auto address = parse_server_address(*server_text);
   if (!address.ok()) return fail(address.status()), 2;
 
-  auto server = fileops::FttpServer::start({config.value(), address.value(), !args->has("no-register")});
+  std::optional<ServerAddress> http;
+  if (auto text = args->value("http")) {
+    auto parsed = parse_server_address(*text);
+    if (!parsed.ok()) return fail(parsed.status()), 2;
+    http = parsed.value();
+  }
+  auto server = fileops::FttpServer::start({config.value(), address.value(), !args->has("no-register"), http});
   if (!server.ok()) return fail(server.status());
   server.value()->run();
   spdlog::info("fttp server {} stopped", address->to_string());

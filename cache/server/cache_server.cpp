@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "cache/protocol/checks.hpp"
+#include "core/version.hpp"
 #include "core/wire_archive.hpp"
 
 namespace fourinone::cache {
@@ -25,6 +26,20 @@ Result<std::unique_ptr<CacheServer>> CacheServer::start(CacheServerOptions optio
   control.self = server->options_.self;
   server->control_ = std::make_unique<GroupControl>(std::move(control), *server);
   if (Status s = server->control_->start(); !s.ok()) return s;
+  if (const auto& http = server->options_.http) {
+    CacheServer* self = server.get();
+    server->http_ = std::make_unique<core::RoleHttp>(
+        "cache server " + server->self_ + " of group " + server->group_, server->options_.config.park.users,
+        server->options_.config.park.admins, server->io_,
+        core::RoleHttp::Sources{[self](core::MetricsWriter& out) { self->write_metrics(out); },
+                                [self] {
+                                  proto::Response response;
+                                  self->fill_stats(response);
+                                  return core::RoleHttp::Rows(response.fields.begin(), response.fields.end());
+                                }});
+    if (Status s = server->http_->start(http->host, http->port); !s.ok()) return s;
+    spdlog::info("cache {}: status page and /metrics on http://{}:{}/", server->self_, http->host, server->http_->port());
+  }
   server->sweep();
   return server;
 }
@@ -41,6 +56,7 @@ CacheServer::CacheServer(CacheServerOptions options, CacheSettings settings, std
   rpc.server_id = self_;
   rpc.users = options_.config.park.users;
   rpc.tls = core::TlsContext::for_server(options_.config);
+  rpc.stats = net_stats_;
   // Room for the largest value plus its key, or a whole sync chunk, whichever is larger.
   rpc.max_frame = static_cast<std::uint32_t>(std::max<std::uint64_t>(core::kDefaultMaxFrame, settings_.max_value * 2 + (1u << 20)));
   rpc_ = std::make_unique<core::RpcServer>(io_, *this, rpc);
@@ -76,6 +92,7 @@ void CacheServer::run() {
                settings_.max_memory, settings_.threads);
   for (auto& extra : extra_ios_) extra_threads_.emplace_back([io = extra.get()] { io->run(); });
   io_.run();
+  if (http_) http_->stop();
   // The main loop is over: nothing answers any more, so the connection threads stop too (their
   // sockets close when the io_contexts go).
   for (auto& extra : extra_ios_) extra->stop();
@@ -449,6 +466,43 @@ void CacheServer::fill_stats(proto::Response& response) {
       {"backups_in_sync", std::to_string(in_sync)},
       {"layout_version", std::to_string(layout_.version)},
   };
+}
+
+void CacheServer::write_metrics(core::MetricsWriter& out) {
+  core::write_process_metrics(out, "cache", core::build_version(), core::build_commit());
+  const StoreStats s = store_.stats();
+  std::string role = role_name(role_);
+  if (role_ == Role::backup && synced_epoch_ != epoch_) role = "syncing";
+  out.gauge("fourinone_cache_info", "Always 1; the labels name the server, its group and its role now.", 1,
+            {{"server", self_}, {"group", group_}, {"role", role}});
+  out.gauge("fourinone_cache_is_primary", "1 while this server is its group's primary.", role_ == Role::primary ? 1 : 0);
+  out.gauge("fourinone_cache_epoch", "The newest epoch of the group this server has seen.", static_cast<double>(epoch_));
+  out.gauge("fourinone_cache_keys", "Keys held.", static_cast<double>(s.keys));
+  out.gauge("fourinone_cache_memory_bytes", "Bytes charged for keys and values (64 bytes per entry included).",
+            static_cast<double>(s.bytes));
+  out.gauge("fourinone_cache_memory_limit_bytes", "CACHE/MAXMEMORY.", static_cast<double>(s.max_bytes));
+  out.counter("fourinone_cache_hits_total", "Gets that found their key.", static_cast<double>(s.hits));
+  out.counter("fourinone_cache_misses_total", "Gets that did not.", static_cast<double>(s.misses));
+  out.counter("fourinone_cache_evictions_total", "Entries dropped by the memory bound (least recently used first).",
+              static_cast<double>(s.evictions));
+  out.counter("fourinone_cache_expired_total", "Entries dropped because their TTL passed.",
+              static_cast<double>(s.expired));
+  double in_sync = 0;
+  for (const auto& [member, link] : links_) {
+    (void)member;
+    if (link->state == Link::State::in_sync) ++in_sync;
+  }
+  out.gauge("fourinone_cache_backups_in_sync", "Backups every write waits for (primary only).", in_sync);
+  out.gauge("fourinone_cache_layout_version", "Version of the key layout this server serves.",
+            static_cast<double>(layout_.version));
+  out.counter("fourinone_net_received_bytes_total", "Bytes of frames received from clients and the primary.",
+              static_cast<double>(net_stats_->received_bytes.value()));
+  out.counter("fourinone_net_sent_bytes_total", "Bytes of frames sent to clients and the primary.",
+              static_cast<double>(net_stats_->sent_bytes.value()));
+  out.counter("fourinone_net_accepted_connections_total", "Connections accepted.",
+              static_cast<double>(net_stats_->accepted.value()));
+  out.gauge("fourinone_net_connections", "Connections open now.",
+            static_cast<double>(net_stats_->open.load(std::memory_order_relaxed)));
 }
 
 }  // namespace fourinone::cache

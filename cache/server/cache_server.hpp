@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 #include <string>
@@ -40,6 +41,7 @@
 #include "cache/store/cache_store.hpp"
 #include "core/asio.hpp"
 #include "core/rpc_client.hpp"
+#include "core/role_http.hpp"
 #include "core/rpc_server.hpp"
 
 namespace fourinone::cache {
@@ -47,6 +49,7 @@ namespace fourinone::cache {
 struct CacheServerOptions {
   Config config;
   ServerAddress self;
+  std::optional<ServerAddress> http;  // status page and /metrics (fourinone cache --http)
 };
 
 class CacheServer final : public core::RpcHandler, public ControlEvents {
@@ -114,6 +117,7 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   void ack_one(std::uint64_t pending_id);
   void reply_status(const core::RpcConnectionPtr& connection, std::uint64_t id, const Status& s);
   void fill_stats(proto::Response& response);
+  void write_metrics(core::MetricsWriter& out);  // main thread
 
   void become(Role role, std::uint64_t epoch, const std::string& primary);
   void set_members(const std::vector<std::string>& members);
@@ -140,7 +144,9 @@ class CacheServer final : public core::RpcHandler, public ControlEvents {
   std::vector<std::unique_ptr<boost::asio::io_context>> extra_ios_;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> extra_work_;
   std::vector<std::thread> extra_threads_;
+  std::shared_ptr<core::NetStats> net_stats_ = std::make_shared<core::NetStats>();
   std::unique_ptr<core::RpcServer> rpc_;
+  std::unique_ptr<core::RoleHttp> http_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer sweep_timer_;
   std::unique_ptr<GroupControl> control_;

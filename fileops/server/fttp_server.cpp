@@ -13,6 +13,7 @@
 #include <cstdlib>
 
 #include "core/frame.hpp"
+#include "core/version.hpp"
 #include "fileops/client/blocks.hpp"
 #include "fileops/client/connection.hpp"
 #include "fileops/path/fd.hpp"
@@ -51,6 +52,25 @@ Result<std::unique_ptr<FttpServer>> FttpServer::start(FttpServerOptions options)
     server->registration_ = std::make_unique<Registration>(server->options_.config, server->settings_.service,
                                                            server->self_, std::map<std::string, std::string>{{"roots", roots_meta}});
   }
+  if (const auto& http = server->options_.http) {
+    FttpServer* self = server.get();
+    server->http_ = std::make_unique<core::RoleHttp>(
+        "fttp server " + server->self_, server->options_.config.park.users, server->options_.config.park.admins,
+        server->io_,
+        core::RoleHttp::Sources{[self](core::MetricsWriter& out) { self->write_metrics(out); },
+                                [self] {
+                                  core::RoleHttp::Rows rows{{"server", self->self_}};
+                                  for (const auto& r : self->settings_.roots) {
+                                    rows.emplace_back("root " + r.name, r.folder + (r.read_only ? " (read-only)" : ""));
+                                  }
+                                  rows.emplace_back("requests", std::to_string(self->requests_.value()));
+                                  rows.emplace_back("connections",
+                                                    std::to_string(self->net_stats_->open.load(std::memory_order_relaxed)));
+                                  return rows;
+                                }});
+    if (Status s = server->http_->start(http->host, http->port); !s.ok()) return s;
+    spdlog::info("fttp {}: status page and /metrics on http://{}:{}/", server->self_, http->host, server->http_->port());
+  }
   return server;
 }
 
@@ -69,6 +89,7 @@ FttpServer::FttpServer(FttpServerOptions options, FttpSettings settings, std::ve
   rpc.server_id = self_;
   rpc.users = options_.config.park.users;  // the same logins as the park
   rpc.tls = core::TlsContext::for_server(options_.config);  // and the same TLS
+  rpc.stats = net_stats_;
   // One chunk of data plus room for the head (names, paths).
   rpc.max_frame = std::max<std::uint32_t>(core::kDefaultMaxFrame, settings_.chunk + (1u << 20));
   rpc_ = std::make_unique<core::RpcServer>(io_, *this, rpc);
@@ -95,6 +116,7 @@ void FttpServer::run() {
   spdlog::info("fttp server {} serving{} ({} disk threads, {} byte chunks)", self_, roots, settings_.threads,
                settings_.chunk);
   io_.run();
+  if (http_) http_->stop();
   // No connection is served any more: the writes they had open go (the old files stay).
   disk_.join();
   copies_.join();
@@ -120,6 +142,7 @@ void FttpServer::on_request(const core::RpcConnectionPtr& connection, std::uint6
     connection->fail(id, s);  // garbage: error frame and close; nothing was touched
     return;
   }
+  requests_.add();
   auto answer = [connection, id](std::string frame) {
     auto executor = connection->executor();
     boost::asio::post(executor, [connection, id, frame = std::move(frame)]() mutable {
@@ -225,6 +248,20 @@ std::string FttpServer::copy(const proto::Request& r) {
   proto::Response out;
   out.size = committed->head.size;
   return FileOps::response_frame(out);
+}
+
+void FttpServer::write_metrics(core::MetricsWriter& out) const {
+  core::write_process_metrics(out, "fttp", core::build_version(), core::build_commit());
+  out.gauge("fourinone_fttp_roots", "Roots this server exposes (FTTP/ROOTS).", static_cast<double>(settings_.roots.size()));
+  out.counter("fourinone_fttp_requests_total", "File requests received.", static_cast<double>(requests_.value()));
+  out.counter("fourinone_net_received_bytes_total", "Bytes of frames received (file data written included).",
+              static_cast<double>(net_stats_->received_bytes.value()));
+  out.counter("fourinone_net_sent_bytes_total", "Bytes of frames sent (file data read included).",
+              static_cast<double>(net_stats_->sent_bytes.value()));
+  out.counter("fourinone_net_accepted_connections_total", "Connections accepted.",
+              static_cast<double>(net_stats_->accepted.value()));
+  out.gauge("fourinone_net_connections", "Connections open now.",
+            static_cast<double>(net_stats_->open.load(std::memory_order_relaxed)));
 }
 
 }  // namespace fourinone::fileops

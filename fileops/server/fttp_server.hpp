@@ -12,9 +12,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/asio.hpp"
+#include "core/role_http.hpp"
 #include "core/rpc_server.hpp"
 #include "fileops/fttp_config.hpp"
 #include "fileops/server/file_ops.hpp"
@@ -27,6 +29,7 @@ struct FttpServerOptions {
   Config config;
   ServerAddress self;
   bool register_in_park = true;
+  std::optional<ServerAddress> http;  // status page and /metrics (fourinone fttp --http)
 };
 
 class FttpServer final : public core::RpcHandler {
@@ -48,6 +51,7 @@ class FttpServer final : public core::RpcHandler {
   FttpServer(FttpServerOptions options, FttpSettings settings, std::vector<RootFs> roots);
   // Pushes the file of `request` to the fttp URL in request.path2 (a copy-pool thread).
   std::string copy(const proto::Request& request);
+  void write_metrics(core::MetricsWriter& out) const;
 
   FttpServerOptions options_;
   FttpSettings settings_;
@@ -55,7 +59,10 @@ class FttpServer final : public core::RpcHandler {
   FileOps ops_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
+  std::shared_ptr<core::NetStats> net_stats_ = std::make_shared<core::NetStats>();
   std::unique_ptr<core::RpcServer> rpc_;
+  std::unique_ptr<core::RoleHttp> http_;
+  core::Counter requests_;
   std::shared_ptr<core::TlsContext> copy_tls_;  // TLS of copies to other servers; nullptr: off
   boost::asio::thread_pool disk_;
   boost::asio::thread_pool copies_;

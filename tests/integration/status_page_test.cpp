@@ -12,6 +12,7 @@
 #include "core/auth.hpp"
 #include "core/base64.hpp"
 #include "fourinone/contractor.hpp"
+#include "tests/support/cache_cluster.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/park_group.hpp"
 #include "tests/support/process.hpp"
@@ -244,6 +245,55 @@ TEST_CASE("a worker's /metrics counts its tasks by result, and the park's page s
   CHECK(park_page.body.find("<progress value=\"6\" max=\"6\">") != std::string::npos);
   worker.signal(SIGTERM);
   CHECK(worker.wait(10s) == 0);
+}
+
+TEST_CASE("cache and fttp servers serve /metrics and a status page with --http") {
+  // A cache server: hits, misses and keys follow the client's calls.
+  fourinone::test::CacheCluster cluster({1});
+  REQUIRE(cluster.start_park());
+  const std::uint16_t cache_http = free_port();
+  Process cache({FOURINONE_BIN, "cache", "--config", cluster.config_path(), "--server", cluster.address(0, 0), "--http",
+                 "127.0.0.1:" + std::to_string(cache_http)},
+                cluster.dir().file("cache-http"));
+  REQUIRE(cluster.wait_for_primary(0, 0));
+  auto client = cluster.connect();
+  REQUIRE(client->set("k", "v").ok());
+  REQUIRE(client->get("k").ok());
+  CHECK_FALSE(client->get("absent").ok());
+  HttpResult metrics = http_get(cache_http, "/metrics");
+  REQUIRE_MESSAGE(metrics.status == 200, metrics.error);
+  CHECK(sample(metrics.body, "fourinone_cache_keys") == 1);
+  CHECK(sample(metrics.body, "fourinone_cache_hits_total") == 1);
+  CHECK(sample(metrics.body, "fourinone_cache_misses_total") == 1);
+  CHECK(sample(metrics.body, "fourinone_cache_is_primary") == 1);
+  auto lint = run_program({kPromtool, "check", "metrics"}, metrics.body, 30s);
+  CHECK_MESSAGE(lint.code == 0, lint.out << lint.err);
+  HttpResult page = http_get(cache_http, "/");
+  CHECK(page.status == 200);
+  CHECK(page.body.find("<td data-field=\"keys\">1</td>") != std::string::npos);
+  cache.signal(SIGTERM);
+  CHECK(cache.wait(10s) == 0);
+
+  // A file server (not registered, so no park is needed).
+  fourinone::test::TempDir dir;
+  const std::uint16_t fttp_port = free_port();
+  const std::uint16_t fttp_http = free_port();
+  fourinone::test::write_test_config(dir.file("config.xml"), "127.0.0.1:" + std::to_string(free_port()),
+                                     {{"FTTP/ROOTS", "shared=" + dir.file("files")}});
+  Process fttp({FOURINONE_BIN, "fttp", "--config", dir.file("config.xml"), "--server",
+                "127.0.0.1:" + std::to_string(fttp_port), "--no-register", "--http",
+                "127.0.0.1:" + std::to_string(fttp_http)},
+               dir.file("fttp"));
+  REQUIRE(wait_until([&] { return http_get(fttp_http, "/metrics").status == 200 || !fttp.running(); }, 10s));
+  HttpResult fttp_metrics = http_get(fttp_http, "/metrics");
+  REQUIRE_MESSAGE(fttp_metrics.status == 200, fttp.err());
+  CHECK(sample(fttp_metrics.body, "fourinone_fttp_roots") == 1);
+  CHECK(fttp_metrics.body.find("fourinone_build_info{role=\"fttp\"") != std::string::npos);
+  lint = run_program({kPromtool, "check", "metrics"}, fttp_metrics.body, 30s);
+  CHECK_MESSAGE(lint.code == 0, lint.out << lint.err);
+  CHECK(http_get(fttp_http, "/").body.find("root shared") != std::string::npos);
+  fttp.signal(SIGTERM);
+  CHECK(fttp.wait(10s) == 0);
 }
 
 TEST_CASE("the status page in headless Chromium: login, the real leader, and the new one after the leader dies") {
