@@ -2,6 +2,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "core/version.hpp"
 #include "cli/commands.hpp"
 
 namespace {
@@ -22,8 +23,16 @@ void usage(std::ostream& out) {
          "  cache  [--config F] --server HOST:PORT     run one cache server of a CACHEGROUP row of F\n"
          "  fttp   [--config F] --server HOST:PORT     run one file server exposing the ROOTS of F's FTTP row\n"
          "  passwd USER [--iterations N]               read a password on stdin, print a USERS entry\n"
+         "  version                                    print the version and the git commit of this build\n"
+         "                                             (also --version)\n"
          "\n"
          "F defaults to ./config.xml. Data goes to stdout, errors to stderr with a non-zero exit code.\n";
+}
+
+// One line, for scripts and bug reports: "fourinone 0.1.0 (commit 1a2b3c4)"; the commit may end
+// in "-dirty" (built with local changes) or be "unknown" (not built from a git checkout).
+void print_version() {
+  std::cout << "fourinone " << fourinone::core::build_version() << " (commit " << fourinone::core::build_commit() << ")\n";
 }
 
 }  // namespace
@@ -35,6 +44,10 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string command = argv[1];
+  if (command == "version" || command == "--version") {
+    print_version();
+    return 0;
+  }
   if (command == "park") return fourinone::cli::park_command(argc, argv);
   if (command == "up") return fourinone::cli::up_command(argc, argv);
   if (command == "ctl") return fourinone::cli::ctl_command(argc, argv);

@@ -1,5 +1,6 @@
-// The version and git commit of this build, for /metrics (fourinone_build_info) and
-// `fourinone --version`.
+// The version and git commit of this build, for `fourinone --version` and /metrics
+// (fourinone_build_info). Defined in build_info.cpp, which the build writes into the build
+// folder (cmake/BuildInfo.cmake), so the commit is the one the library was built from.
 #pragma once
 
 namespace fourinone::core {
