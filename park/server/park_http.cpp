@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <future>
 
 #include "core/auth.hpp"
@@ -127,6 +128,7 @@ auto ParkHttp::on_io(F what) -> std::optional<decltype(what())> {
 }
 
 HttpReply ParkHttp::handle(const HttpRequest& request) {
+  if (request.method == "POST" && request.path == "/node") return change(request);
   if (request.method != "GET" && request.method != "HEAD") return HttpReply::text(405, "only GET is served here\n");
   if (request.path == "/metrics") return metrics();
   if (request.path == "/") return overview(request);
@@ -149,11 +151,66 @@ HttpReply ParkHttp::metrics() {
   return r;
 }
 
+HttpReply ParkHttp::change(const HttpRequest& request) {
+  if (!request.admin) {
+    return HttpReply::text(403, request.logins ? "changes through this page are for admins (PARK/ADMINS); user '" +
+                                                     request.user + "' is not one\n"
+                                               : "changes through this page need logins: set PARK/USERS and ADMINS\n");
+  }
+  auto field = [&](const char* name) {
+    auto it = request.form.find(name);
+    return it == request.form.end() ? std::string() : it->second;
+  };
+  const std::string action = field("action");
+  Op op;
+  op.domain = field("domain");
+  op.node = field("name");
+  op.value = field("value");
+  if (action == "create") {
+    op.kind = OpKind::create;
+  } else if (action == "update" || action == "delete") {
+    op.kind = action == "update" ? OpKind::update : OpKind::remove;
+    // The version the admin saw: a change made meanwhile by someone else is not overwritten.
+    const std::string version = field("version");
+    char* end = nullptr;
+    const long long v = std::strtoll(version.c_str(), &end, 10);
+    if (version.empty() || *end != '\0' || v < 1) return HttpReply::text(400, "version must be the node's version\n");
+    op.version = v;
+  } else {
+    return HttpReply::text(400, "action must be create, update or delete\n");
+  }
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  boost::asio::post(io_, [this, promise, user = request.user, op = std::move(op)]() mutable {
+    service_.admin_change(user, std::move(op), [promise](const Status& s) { promise->set_value(s); });
+  });
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return HttpReply::text(503, "no answer within 10 s: the change may or may not have been made; reload and look\n");
+  }
+  const Status result = future.get();
+  if (!result.ok()) {
+    const unsigned status = result.code() == Errc::not_leader         ? 409
+                            : result.code() == Errc::no_permission    ? 403
+                            : result.code() == Errc::not_found        ? 404
+                            : result.code() == Errc::bad_version ||
+                                      result.code() == Errc::exists   ? 409
+                                                                      : 400;
+    return HttpReply::text(status, "not changed: " + result.to_string() + "\n");
+  }
+  if (action == "delete") return HttpReply::redirect("/domain?name=" + url_encode(field("domain")));
+  return HttpReply::redirect("/node?domain=" + url_encode(field("domain")) + "&name=" + url_encode(field("name")));
+}
+
 namespace {
+
+std::string csrf_field(const HttpRequest& request) {
+  return "<input type=\"hidden\" name=\"csrf\" value=\"" + html_escape(request.csrf) + "\">";
+}
 
 std::string layout(const std::string& title, const HttpRequest& request, const std::string& body, bool refresh) {
   std::string page = "<!DOCTYPE html><html><head><meta charset=\"utf-8\">";
   if (refresh) page += "<meta http-equiv=\"refresh\" content=\"2\">";
+  if (!request.csrf.empty()) page += "<meta name=\"csrf-token\" content=\"" + html_escape(request.csrf) + "\">";
   page += "<title>" + html_escape(title) + "</title><style>" + kStyle + "</style></head><body>";
   page += "<nav><a href=\"/\">Status</a><a href=\"/domains\">Domains</a><a href=\"/sessions\">Sessions</a>"
           "<a href=\"/metrics\">Metrics</a>";
@@ -302,7 +359,8 @@ HttpReply ParkHttp::domains_page(const HttpRequest& request) {
   if (!domains) return HttpReply::text(503, "the server is stopping or too busy to answer\n");
   const bool more = domains->size() > kPageRows;
   if (more) domains->pop_back();
-  std::string body = "<h1>Domains</h1><p class=\"muted\">As this server has applied them; read-only.</p>"
+  std::string body = std::string("<h1>Domains</h1><p class=\"muted\">As this server has applied them") +
+                     (request.admin ? "." : "; read-only (changes are for admins).") + "</p>"
                      "<table id=\"domains\"><tr><th>Domain</th><th>Nodes</th><th>Last change (revision)</th></tr>";
   for (const auto& d : *domains) {
     body += "<tr><td><a href=\"/domain?name=" + url_encode(d.name) + "\">" + html_escape(d.name) + "</a></td><td>" +
@@ -310,6 +368,12 @@ HttpReply ParkHttp::domains_page(const HttpRequest& request) {
   }
   body += "</table>";
   if (more) body += "<p><a href=\"/domains?after=" + url_encode(domains->back().name) + "\">Next page</a></p>";
+  if (request.admin) {
+    body += "<h2>New node (admin)</h2><form method=\"post\" action=\"/node\">" + csrf_field(request) +
+            "<input type=\"hidden\" name=\"action\" value=\"create\"><label>Domain <input name=\"domain\"></label> "
+            "<label>Name <input name=\"name\"></label> <label>Value <input name=\"value\"></label> "
+            "<button type=\"submit\">Create</button></form>";
+  }
   return html(layout("Domains", request, body, false));
 }
 
@@ -330,6 +394,12 @@ HttpReply ParkHttp::domain_page(const HttpRequest& request) {
             time_text(n.updated_ms ? n.updated_ms : n.created_ms) + "</td></tr>";
   }
   body += "</table>";
+  if (request.admin) {
+    body += "<h2>New node (admin)</h2><form method=\"post\" action=\"/node\">" + csrf_field(request) +
+            "<input type=\"hidden\" name=\"action\" value=\"create\"><input type=\"hidden\" name=\"domain\" value=\"" +
+            html_escape(name) + "\"><label>Name <input name=\"name\" id=\"new-name\"></label> <label>Value "
+            "<input name=\"value\" id=\"new-node-value\"></label> <button type=\"submit\" id=\"create\">Create</button></form>";
+  }
   if (nodes->second.size() > kPageRows) {
     body += "<p class=\"muted\">The first " + std::to_string(kPageRows) + " of " +
             std::to_string(nodes->second.size()) + " nodes (fourinone ctl ls shows all).</p>";
@@ -362,6 +432,19 @@ HttpReply ParkHttp::node_page(const HttpRequest& request) {
   row("Expires", n.expires_ms ? time_text(n.expires_ms) : "never");
   row("Size", std::to_string(n.value.size()) + " bytes");
   body += "</table><h2>Value</h2><pre id=\"value\">" + show_value(n.value, 1 << 20) + "</pre>";
+  if (request.admin) {
+    const std::string hidden = csrf_field(request) + "<input type=\"hidden\" name=\"domain\" value=\"" +
+                               html_escape(domain) + "\"><input type=\"hidden\" name=\"name\" value=\"" +
+                               html_escape(name) + "\"><input type=\"hidden\" name=\"version\" value=\"" +
+                               std::to_string(n.version) + "\">";
+    body += "<h2>Change (admin)</h2><p class=\"muted\">Through the leader's log, as user " + html_escape(request.user) +
+            "; refused if the node changed since this page was loaded.</p><form method=\"post\" action=\"/node\">" +
+            hidden + "<input type=\"hidden\" name=\"action\" value=\"update\"><textarea name=\"value\" id=\"new-value\" "
+            "rows=\"6\" cols=\"80\">" + html_escape(n.value) + "</textarea><br><button type=\"submit\" id=\"save\">Save</button>"
+            "</form><form method=\"post\" action=\"/node\">" + hidden +
+            "<input type=\"hidden\" name=\"action\" value=\"delete\"><button type=\"submit\" id=\"delete\">Delete "
+            "this node</button></form>";
+  }
   return html(layout(domain + "/" + name, request, body, false));
 }
 

@@ -45,6 +45,8 @@ class ParkHttp {
   core::HttpReply node_page(const core::HttpRequest& request);
   core::HttpReply sessions_page(const core::HttpRequest& request);
   core::HttpReply metrics();
+  // POST /node (admins only): action=create|update|delete of one node, through the log.
+  core::HttpReply change(const core::HttpRequest& request);
   // Runs `what` on the park's io thread and returns its result, or nullopt when the server is
   // stopping or busier than the deadline.
   template <class F>

@@ -1,12 +1,49 @@
 // ParkService::write_metrics: what a park server reports at /metrics (README: Metrics).
+#include <cstdlib>
+#include <filesystem>
+#include <map>
 #include <variant>
 
 #include "core/metrics.hpp"
 #include "core/version.hpp"
+#include "fourinone/contractor.hpp"
 #include "park/server/park_service.hpp"
 
 namespace fourinone::park {
 namespace {
+
+// Bytes of the regular files under `dir`: the log segments, the snapshots and LMDB's files.
+double folder_bytes(const std::string& dir) {
+  std::error_code ec;
+  double total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      const auto size = it->file_size(size_ec);
+      if (!size_ec) total += static_cast<double>(size);
+    }
+  }
+  return total;
+}
+
+// "done=3 total=10 failed=0 ..." (worker/job.cpp's JobProgress) -> the numbers by name.
+std::map<std::string, double> job_figures(const std::string& text) {
+  std::map<std::string, double> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string part = text.substr(pos, end - pos);
+    if (auto eq = part.find('='); eq != std::string::npos) {
+      char* tail = nullptr;
+      const double value = std::strtod(part.c_str() + eq + 1, &tail);
+      if (tail && *tail == '\0') out[part.substr(0, eq)] = value;
+    }
+    pos = end + 1;
+  }
+  return out;
+}
 
 // The label of each proto::Request alternative, in variant order.
 constexpr const char* kRequestKinds[] = {"write",     "get",  "list",      "get_latest", "watch",   "unwatch", "heartbeat",
@@ -81,6 +118,22 @@ void ParkService::write_metrics(core::MetricsWriter& out) const {
   out.gauge("fourinone_park_sessions", "Open client sessions.", static_cast<double>(store_.sessions().size()));
   out.gauge("fourinone_park_watches", "Watches of clients connected to this server.",
             static_cast<double>(hub_.watcher_count()));
+  out.gauge("fourinone_park_data_dir_bytes", "Bytes of this server's data directory: log segments and snapshots.",
+            folder_bytes(data_dir_));
+
+  // Jobs of Contractor::run_job, from their progress nodes (as this server has applied them).
+  const auto jobs = store_.list(kJobDomain);
+  out.gauge("fourinone_jobs", "Jobs with a progress node (they stay a while after they end).",
+            static_cast<double>(jobs.size()));
+  for (const auto& job : jobs) {
+    const auto figures = job_figures(job.value);
+    for (const char* state : {"done", "total", "failed", "running"}) {
+      auto it = figures.find(state);
+      if (it == figures.end()) continue;
+      out.gauge("fourinone_job_tasks", "Tasks of each job by state (done, total, failed, running now).", it->second,
+                {{"job", job.name}, {"state", state}});
+    }
+  }
 
   // The wire.
   out.counter("fourinone_net_received_bytes_total", "Bytes of frames received from clients and peers.",

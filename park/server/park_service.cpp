@@ -347,6 +347,27 @@ void ParkService::handle_write(const core::RpcConnectionPtr& conn, std::uint64_t
   });
 }
 
+void ParkService::admin_change(const std::string& user, Op op, std::function<void(const Status&)> done) {
+  if (!log_.is_leader()) {
+    const std::string leader = log_.leader_address();
+    return done(Status(Errc::not_leader, leader.empty() ? "no leader known yet" : "the leader is " + leader));
+  }
+  proto::WriteRequest request;
+  request.kind = CommandKind::txn;
+  request.ops.push_back(std::move(op));
+  if (Status s = check_write(request); !s.ok()) return done(s);
+  Command command;
+  command.kind = CommandKind::txn;
+  command.caller = user;
+  command.host = "http";
+  command.now_ms = now_ms();
+  command.ops = std::move(request.ops);
+  spdlog::info("status page: {} {} {}/{}", user,
+               command.ops.front().kind == OpKind::remove ? "deletes" : "writes", command.ops.front().domain,
+               command.ops.front().node);
+  log_.propose(std::move(command), [done = std::move(done)](const ApplyResult& result) { done(result.status); });
+}
+
 ApplyResult ParkService::apply(const Command& command) {
   ApplyResult result = store_.apply(command);
   if (result.status.ok()) {

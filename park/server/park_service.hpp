@@ -47,6 +47,10 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   std::size_t watcher_count() const { return hub_.watcher_count(); }
   void write_metrics(core::MetricsWriter& out) const;  // park_metrics.cpp
   const ParkServerOptions& options() const { return options_; }
+  // A change an admin makes through the status page: one op as `user`, proposed like a
+  // client's write (the node's permissions apply). `done` runs on the io thread with the
+  // result (not_leader naming the leader on a follower).
+  void admin_change(const std::string& user, Op op, std::function<void(const Status&)> done);
 
   // core::RpcHandler
   void on_request(const core::RpcConnectionPtr& conn, std::uint64_t id, std::string_view body) override;

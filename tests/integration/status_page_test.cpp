@@ -87,6 +87,7 @@ TEST_CASE("a park server serves /metrics that promtool accepts, with figures tha
   CHECK(sample(text, "fourinone_park_log_write_duration_seconds_count") >= 1);
   CHECK(sample(text, "fourinone_net_received_bytes_total") > 0);
   CHECK(sample(text, "process_resident_memory_bytes") > 0);
+  CHECK(sample(text, "fourinone_park_data_dir_bytes") > 0);
   CHECK(text.find("fourinone_build_info{role=\"park\",version=\"") != std::string::npos);
   CHECK(text.find("# TYPE fourinone_park_requests_total counter") != std::string::npos);
   CHECK(text.find("# TYPE fourinone_park_request_duration_seconds histogram") != std::string::npos);
@@ -139,8 +140,11 @@ TEST_CASE("the status pages show the store, read-only, without logins; bad reque
   CHECK(http_get(http, "/nowhere").status == 404);
   // Without logins nobody is an admin: nothing can be changed through the port.
   CHECK(http_request(http, "POST", "/node", {{"Content-Type", "application/x-www-form-urlencoded"}},
-                     "domain=config&name=x&value=1")
-            .status == 405);
+                     "action=create&domain=config&name=x&value=1")
+            .status == 403);
+  CHECK(http_request(http, "PUT", "/node").status == 405);
+  CHECK(domain.body.find("<form") == std::string::npos);
+  CHECK_FALSE(park->get("config", "x").ok());
   CHECK(http_raw(http, "GARBAGE\r\n\r\n").find("HTTP/1.1 400") == 0);
   CHECK(http_request(http, "POST", "/", {{"Content-Type", "text/plain"}}, std::string(100 * 1024, 'x')).status == 413);
   // The server went on serving.
@@ -243,6 +247,10 @@ TEST_CASE("a worker's /metrics counts its tasks by result, and the park's page s
   REQUIRE(park_page.status == 200);
   CHECK(park_page.body.find("data-job=\"metered-job\"") != std::string::npos);
   CHECK(park_page.body.find("<progress value=\"6\" max=\"6\">") != std::string::npos);
+  HttpResult park_metrics = http_get(park_http, "/metrics");
+  CHECK(sample(park_metrics.body, "fourinone_jobs") == 1);
+  CHECK(sample(park_metrics.body, "fourinone_job_tasks{job=\"metered-job\",state=\"done\"}") == 6);
+  CHECK(sample(park_metrics.body, "fourinone_job_tasks{job=\"metered-job\",state=\"failed\"}") == 1);
   worker.signal(SIGTERM);
   CHECK(worker.wait(10s) == 0);
 }
@@ -294,6 +302,72 @@ TEST_CASE("cache and fttp servers serve /metrics and a status page with --http")
   CHECK(http_get(fttp_http, "/").body.find("root shared") != std::string::npos);
   fttp.signal(SIGTERM);
   CHECK(fttp.wait(10s) == 0);
+}
+
+TEST_CASE("an admin changes nodes through the page; others cannot; a stale or forged form changes nothing") {
+  fourinone::test::ScopedLogin login("alice", "wonderland");
+  const std::uint16_t http = free_port();
+  ParkGroup group(1, ParkGroup::Settings{{"HTTP", http_list({http})}, {"USERS", users()}, {"ADMINS", "alice"}});
+  REQUIRE(group.start_all());
+  REQUIRE(group.wait_for_leader());
+  auto options = group.options();
+  options.user = "alice";
+  options.password = "wonderland";
+  auto connected = fourinone::Park::connect(options);
+  REQUIRE(connected.ok());
+  auto park = std::move(connected).value();
+  REQUIRE(park->create("config", "url", "old").ok());
+
+  const std::map<std::string, std::string> form{{"Content-Type", "application/x-www-form-urlencoded"}};
+  auto session_of = [&](const std::string& user, const std::string& password) {
+    HttpResult r = http_request(http, "POST", "/login", form, "user=" + user + "&password=" + password + "&next=%2F");
+    REQUIRE(r.status == 303);
+    return r.headers["set-cookie"].substr(0, r.headers["set-cookie"].find(';'));
+  };
+  // The csrf token of a session, as every page names it.
+  auto csrf_of = [&](const std::string& cookie) {
+    HttpResult page = http_get(http, "/node?domain=config&name=url", {{"Cookie", cookie}});
+    const std::string marker = "<meta name=\"csrf-token\" content=\"";
+    auto at = page.body.find(marker);
+    return at == std::string::npos ? std::string() : page.body.substr(at + marker.size(), 32);
+  };
+  auto post = [&](const std::string& cookie, const std::string& body) {
+    auto headers = form;
+    headers["Cookie"] = cookie;
+    return http_request(http, "POST", "/node", headers, body);
+  };
+
+  const std::string alice = session_of("alice", "wonderland");
+  const std::string token = csrf_of(alice);
+  REQUIRE(token.size() == 32);
+  HttpResult saved = post(alice, "csrf=" + token + "&action=update&domain=config&name=url&version=1&value=new%20%3Cvalue%3E");
+  CHECK(saved.status == 303);
+  CHECK(park->get("config", "url").value().value == "new <value>");
+  // The page she loaded showed version 1; the node is at 2 now: a second save is refused.
+  HttpResult stale = post(alice, "csrf=" + token + "&action=update&domain=config&name=url&version=1&value=older");
+  CHECK(stale.status == 409);
+  CHECK(stale.body.find("bad_version") != std::string::npos);
+  CHECK(post(alice, "csrf=" + token + "&action=create&domain=config&name=made&value=v").status == 303);
+  CHECK(park->get("config", "made").value().value == "v");
+  CHECK(post(alice, "csrf=" + token + "&action=delete&domain=config&name=made&version=1").status == 303);
+  CHECK_FALSE(park->get("config", "made").ok());
+  // No token, or a wrong one: nothing happens.
+  CHECK(post(alice, "action=create&domain=config&name=forged&value=v").status == 403);
+  CHECK(post(alice, "csrf=00112233445566778899aabbccddeeff&action=create&domain=config&name=forged&value=v").status == 403);
+  CHECK_FALSE(park->get("config", "forged").ok());
+  CHECK(post(alice, "csrf=" + token + "&action=explode&domain=config&name=x").status == 400);
+
+  // bob logs in but is not an admin: no forms, and a post is refused.
+  const std::string bob = session_of("bob", "builder");
+  HttpResult bob_page = http_get(http, "/node?domain=config&name=url", {{"Cookie", bob}});
+  CHECK(bob_page.body.find("<form") == std::string::npos);
+  const std::string bob_token = csrf_of(bob);
+  REQUIRE(bob_token.size() == 32);
+  CHECK(bob_token != token);
+  HttpResult refused = post(bob, "csrf=" + bob_token + "&action=create&domain=config&name=bobs&value=v");
+  CHECK(refused.status == 403);
+  CHECK(refused.body.find("PARK/ADMINS") != std::string::npos);
+  CHECK_FALSE(park->get("config", "bobs").ok());
 }
 
 TEST_CASE("the status page in headless Chromium: login, the real leader, and the new one after the leader dies") {
