@@ -20,9 +20,9 @@ free_port() {
 # in WORK/data), starts it in the background (log WORK/park.log), waits until it leads, and
 # sets park_pid and park_port.
 start_single_park() {
-  local bin=$1 work=$2
+  local bin=$1 work=$2 extra=${3:-}
   park_port=$(free_port)
-  sed -e "s|<SERVERS>[^<]*</SERVERS>|<SERVERS>127.0.0.1:$park_port</SERVERS>|" \
+  sed -e "s|<SERVERS>[^<]*</SERVERS>|<SERVERS>127.0.0.1:$park_port</SERVERS>$extra|" \
       -e "s|<DATADIR>[^<]*</DATADIR>|<DATADIR>$work/data</DATADIR>|" config.xml >"$work/config.xml"
   "$bin" park --config "$work/config.xml" >"$work/park.log" 2>&1 &
   park_pid=$!

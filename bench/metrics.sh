@@ -33,12 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 http_port=$(free_port)
-park_port=$(free_port)
-sed -e "s|<SERVERS>[^<]*</SERVERS>|<SERVERS>127.0.0.1:$park_port</SERVERS><HTTP>127.0.0.1:$http_port</HTTP>|" \
-    -e "s|<DATADIR>[^<]*</DATADIR>|<DATADIR>$work/data</DATADIR>|" config.xml >"$work/config.xml"
-"$bin" park --config "$work/config.xml" >"$work/park.log" 2>&1 &
-park_pid=$!
-wait_for_leader "$bin" "$work/config.xml"
+start_single_park "$bin" "$work" "<HTTP>127.0.0.1:$http_port</HTTP>"
 
 # timings URL FILE: the seconds 200 fetches of URL took, one per line.
 timings() {

@@ -31,14 +31,6 @@ namespace fourinone::core {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// Traffic of a server's connections, for /metrics: bumped on io threads, read from any.
-struct NetStats {
-  Counter received_bytes;
-  Counter sent_bytes;
-  Counter accepted;
-  std::atomic<std::int64_t> open{0};
-};
-
 class FramedSocket : public std::enable_shared_from_this<FramedSocket> {
  public:
   using FrameHandler = std::function<void(const FrameHeader& header, std::string_view body)>;

@@ -53,6 +53,15 @@ class Histogram {
   std::atomic<std::uint64_t> sum_ns_{0};
 };
 
+// Traffic of a server's connections (RpcServerOptions::stats): bumped on io threads, read
+// from any.
+struct NetStats {
+  Counter received_bytes;
+  Counter sent_bytes;
+  Counter accepted;
+  std::atomic<std::int64_t> open{0};
+};
+
 class MetricsWriter {
  public:
   void counter(std::string_view name, std::string_view help, double value, const MetricLabels& labels = {});
@@ -79,6 +88,10 @@ class MetricsWriter {
 // process_open_fds (the names Prometheus's own client libraries use).
 void write_process_metrics(MetricsWriter& out, std::string_view role, std::string_view version,
                            std::string_view commit);
+
+// fourinone_net_received_bytes_total, _sent_bytes_total, _accepted_connections_total and
+// fourinone_net_connections of one server's connections.
+void write_net_metrics(MetricsWriter& out, const NetStats& stats);
 
 // The content type of MetricsWriter::text().
 inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";

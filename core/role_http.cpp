@@ -1,28 +1,9 @@
 #include "core/role_http.hpp"
 
-#include <chrono>
-#include <future>
-#include <memory>
-#include <optional>
+#include "core/io_call.hpp"
+
 
 namespace fourinone::core {
-namespace {
-
-constexpr auto kIoDeadline = std::chrono::seconds(2);
-
-// Runs `what` on `io`'s thread; nullopt when it did not run within the deadline (stopping).
-template <class F>
-auto on_io(boost::asio::io_context& io, F what) -> std::optional<decltype(what())> {
-  using T = decltype(what());
-  auto promise = std::make_shared<std::promise<T>>();
-  auto future = promise->get_future();
-  boost::asio::post(io, [promise, what = std::move(what)]() mutable { promise->set_value(what()); });
-  if (future.wait_for(kIoDeadline) != std::future_status::ready) return std::nullopt;
-  return future.get();
-}
-
-}  // namespace
-
 RoleHttp::RoleHttp(std::string title, const std::vector<UserEntry>& users, const std::vector<std::string>& admins,
                    boost::asio::io_context& io, Sources sources)
     : title_(std::move(title)),
@@ -33,7 +14,7 @@ RoleHttp::RoleHttp(std::string title, const std::vector<UserEntry>& users, const
 HttpReply RoleHttp::handle(const HttpRequest& request) {
   if (request.method != "GET" && request.method != "HEAD") return HttpReply::text(405, "only GET is served here\n");
   if (request.path == "/metrics") {
-    auto text = on_io(io_, [this] {
+    auto text = call_on_io(io_, [this] {
       MetricsWriter out;
       sources_.metrics(out);
       return out.text();
@@ -44,7 +25,7 @@ HttpReply RoleHttp::handle(const HttpRequest& request) {
     return r;
   }
   if (request.path != "/") return HttpReply::text(404, "no page " + request.path + " here; try / or /metrics\n");
-  auto rows = on_io(io_, [this] { return sources_.rows(); });
+  auto rows = call_on_io(io_, [this] { return sources_.rows(); });
   if (!rows) return HttpReply::text(503, "the server is stopping or too busy to answer\n");
   std::string body = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"2\">"
                      "<title>" + html_escape(title_) +

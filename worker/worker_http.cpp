@@ -25,14 +25,7 @@ std::string WorkerServer::metrics_text() const {
   out.counter("fourinone_worker_interrupts_total", "Tasks a contractor interrupted.",
               static_cast<double>(interrupts_.value()));
   out.histogram("fourinone_worker_task_duration_seconds", "Time do_task took.", task_seconds_);
-  out.counter("fourinone_net_received_bytes_total", "Bytes of frames received from contractors.",
-              static_cast<double>(net_stats_->received_bytes.value()));
-  out.counter("fourinone_net_sent_bytes_total", "Bytes of frames sent to contractors.",
-              static_cast<double>(net_stats_->sent_bytes.value()));
-  out.counter("fourinone_net_accepted_connections_total", "Connections accepted.",
-              static_cast<double>(net_stats_->accepted.value()));
-  out.gauge("fourinone_net_connections", "Connections open now.",
-            static_cast<double>(net_stats_->open.load(std::memory_order_relaxed)));
+  core::write_net_metrics(out, *net_stats_);
   return out.text();
 }
 

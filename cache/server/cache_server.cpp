@@ -495,14 +495,7 @@ void CacheServer::write_metrics(core::MetricsWriter& out) {
   out.gauge("fourinone_cache_backups_in_sync", "Backups every write waits for (primary only).", in_sync);
   out.gauge("fourinone_cache_layout_version", "Version of the key layout this server serves.",
             static_cast<double>(layout_.version));
-  out.counter("fourinone_net_received_bytes_total", "Bytes of frames received from clients and the primary.",
-              static_cast<double>(net_stats_->received_bytes.value()));
-  out.counter("fourinone_net_sent_bytes_total", "Bytes of frames sent to clients and the primary.",
-              static_cast<double>(net_stats_->sent_bytes.value()));
-  out.counter("fourinone_net_accepted_connections_total", "Connections accepted.",
-              static_cast<double>(net_stats_->accepted.value()));
-  out.gauge("fourinone_net_connections", "Connections open now.",
-            static_cast<double>(net_stats_->open.load(std::memory_order_relaxed)));
+  core::write_net_metrics(out, *net_stats_);
 }
 
 }  // namespace fourinone::cache

@@ -254,14 +254,7 @@ void FttpServer::write_metrics(core::MetricsWriter& out) const {
   core::write_process_metrics(out, "fttp", core::build_version(), core::build_commit());
   out.gauge("fourinone_fttp_roots", "Roots this server exposes (FTTP/ROOTS).", static_cast<double>(settings_.roots.size()));
   out.counter("fourinone_fttp_requests_total", "File requests received.", static_cast<double>(requests_.value()));
-  out.counter("fourinone_net_received_bytes_total", "Bytes of frames received (file data written included).",
-              static_cast<double>(net_stats_->received_bytes.value()));
-  out.counter("fourinone_net_sent_bytes_total", "Bytes of frames sent (file data read included).",
-              static_cast<double>(net_stats_->sent_bytes.value()));
-  out.counter("fourinone_net_accepted_connections_total", "Connections accepted.",
-              static_cast<double>(net_stats_->accepted.value()));
-  out.gauge("fourinone_net_connections", "Connections open now.",
-            static_cast<double>(net_stats_->open.load(std::memory_order_relaxed)));
+  core::write_net_metrics(out, *net_stats_);
 }
 
 }  // namespace fourinone::fileops

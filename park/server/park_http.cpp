@@ -8,6 +8,7 @@
 #include <future>
 
 #include "core/auth.hpp"
+#include "core/io_call.hpp"
 #include "core/metrics.hpp"
 #include "fourinone/contractor.hpp"
 #include "park/server/park_service.hpp"
@@ -20,7 +21,6 @@ using core::HttpReply;
 using core::HttpRequest;
 using core::url_encode;
 
-constexpr auto kIoDeadline = std::chrono::seconds(2);
 constexpr std::size_t kPageRows = 500;
 constexpr std::size_t kValuePreview = 120;
 
@@ -117,16 +117,6 @@ void ParkHttp::stop() {
   peers_.clear();
 }
 
-template <class F>
-auto ParkHttp::on_io(F what) -> std::optional<decltype(what())> {
-  using T = decltype(what());
-  auto promise = std::make_shared<std::promise<T>>();
-  auto future = promise->get_future();
-  boost::asio::post(io_, [promise, what = std::move(what)]() mutable { promise->set_value(what()); });
-  if (future.wait_for(kIoDeadline) != std::future_status::ready) return std::nullopt;
-  return future.get();
-}
-
 HttpReply ParkHttp::handle(const HttpRequest& request) {
   if (request.method == "POST" && request.path == "/node") return change(request);
   if (request.method != "GET" && request.method != "HEAD") return HttpReply::text(405, "only GET is served here\n");
@@ -140,7 +130,7 @@ HttpReply ParkHttp::handle(const HttpRequest& request) {
 }
 
 HttpReply ParkHttp::metrics() {
-  auto text = on_io([this] {
+  auto text = core::call_on_io(io_, [this] {
     core::MetricsWriter out;
     service_.write_metrics(out);
     return out.text();
@@ -285,7 +275,7 @@ HttpReply ParkHttp::overview(const HttpRequest& request) {
     std::size_t heartbeat_nodes = 0;
     std::vector<Node> jobs;
   };
-  auto data = on_io([this] {
+  auto data = core::call_on_io(io_, [this] {
     Data d;
     d.status = service_.status_info();
     d.watches = service_.watcher_count();
@@ -355,7 +345,7 @@ HttpReply ParkHttp::overview(const HttpRequest& request) {
 
 HttpReply ParkHttp::domains_page(const HttpRequest& request) {
   std::string after = request.query.count("after") ? request.query.at("after") : "";
-  auto domains = on_io([this, after] { return service_.store().domains(after, kPageRows + 1); });
+  auto domains = core::call_on_io(io_, [this, after] { return service_.store().domains(after, kPageRows + 1); });
   if (!domains) return HttpReply::text(503, "the server is stopping or too busy to answer\n");
   const bool more = domains->size() > kPageRows;
   if (more) domains->pop_back();
@@ -379,7 +369,7 @@ HttpReply ParkHttp::domains_page(const HttpRequest& request) {
 
 HttpReply ParkHttp::domain_page(const HttpRequest& request) {
   std::string name = request.query.count("name") ? request.query.at("name") : "";
-  auto nodes = on_io([this, name] { return std::make_pair(service_.store().has_domain(name), service_.store().list(name)); });
+  auto nodes = core::call_on_io(io_, [this, name] { return std::make_pair(service_.store().has_domain(name), service_.store().list(name)); });
   if (!nodes) return HttpReply::text(503, "the server is stopping or too busy to answer\n");
   if (!nodes->first) return HttpReply::text(404, "domain '" + name + "' does not exist\n");
   std::string body = "<h1>Domain " + html_escape(name) + "</h1><table id=\"nodes\"><tr><th>Node</th><th>Value</th>"
@@ -410,7 +400,7 @@ HttpReply ParkHttp::domain_page(const HttpRequest& request) {
 HttpReply ParkHttp::node_page(const HttpRequest& request) {
   std::string domain = request.query.count("domain") ? request.query.at("domain") : "";
   std::string name = request.query.count("name") ? request.query.at("name") : "";
-  auto node = on_io([this, domain, name]() -> std::optional<Node> {
+  auto node = core::call_on_io(io_, [this, domain, name]() -> std::optional<Node> {
     if (const Node* n = service_.store().find(domain, name)) return *n;
     return std::nullopt;
   });
@@ -449,7 +439,7 @@ HttpReply ParkHttp::node_page(const HttpRequest& request) {
 }
 
 HttpReply ParkHttp::sessions_page(const HttpRequest& request) {
-  auto sessions = on_io([this] {
+  auto sessions = core::call_on_io(io_, [this] {
     std::vector<SessionRecord> out;
     for (const auto& [id, record] : service_.store().sessions()) {
       if (out.size() >= kPageRows) break;

@@ -47,10 +47,6 @@ class ParkHttp {
   core::HttpReply metrics();
   // POST /node (admins only): action=create|update|delete of one node, through the log.
   core::HttpReply change(const core::HttpRequest& request);
-  // Runs `what` on the park's io thread and returns its result, or nullopt when the server is
-  // stopping or busier than the deadline.
-  template <class F>
-  auto on_io(F what) -> std::optional<decltype(what())>;
   // Every member's own status, asked over the wire (this server's from memory).
   struct MemberView {
     std::string address;

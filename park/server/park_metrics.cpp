@@ -136,14 +136,7 @@ void ParkService::write_metrics(core::MetricsWriter& out) const {
   }
 
   // The wire.
-  out.counter("fourinone_net_received_bytes_total", "Bytes of frames received from clients and peers.",
-              static_cast<double>(net_stats_->received_bytes.value()));
-  out.counter("fourinone_net_sent_bytes_total", "Bytes of frames sent to clients and peers.",
-              static_cast<double>(net_stats_->sent_bytes.value()));
-  out.counter("fourinone_net_accepted_connections_total", "Connections accepted.",
-              static_cast<double>(net_stats_->accepted.value()));
-  out.gauge("fourinone_net_connections", "Connections open now.",
-            static_cast<double>(net_stats_->open.load(std::memory_order_relaxed)));
+  core::write_net_metrics(out, *net_stats_);
 }
 
 }  // namespace fourinone::park
