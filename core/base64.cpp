@@ -1,78 +1,56 @@
-// Base64 encoder and strict decoder; see base64.hpp.
+// Base64 through OpenSSL's EVP_EncodeBlock / EVP_DecodeBlock (libcrypto, linked already for
+// logins and TLS). EVP_DecodeBlock is lenient where we are strict (it skips surrounding
+// whitespace and returns padding as zero bytes), so a decoding is kept only when encoding it
+// again gives back the very text: that refuses everything base64.hpp lists, in one rule.
 #include "core/base64.hpp"
 
-#include <array>
-#include <cstdint>
+#include <openssl/evp.h>
 
 namespace fourinone::core {
 namespace {
 
-constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::int8_t kInvalid = -1;
+// OpenSSL counts in int; longer inputs go through in pieces of this many bytes (a multiple of 3)
+// or characters (a multiple of 4).
+constexpr std::size_t kEncodeChunk = 3 << 20;
+constexpr std::size_t kDecodeChunk = kEncodeChunk / 3 * 4;
 
-constexpr std::array<std::int8_t, 256> make_decode_table() {
-  std::array<std::int8_t, 256> table{};
-  for (auto& v : table) v = kInvalid;
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
-  }
-  return table;
-}
-
-constexpr std::array<std::int8_t, 256> kDecodeTable = make_decode_table();
+const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 }  // namespace
 
 std::string encode_base64(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    std::uint32_t v = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
-                      (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
-                      static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
-    out += kAlphabet[(v >> 18) & 0x3F];
-    out += kAlphabet[(v >> 12) & 0x3F];
-    out += kAlphabet[(v >> 6) & 0x3F];
-    out += kAlphabet[v & 0x3F];
+  std::string out((bytes.size() + 2) / 3 * 4, '\0');
+  std::size_t written = 0;
+  for (std::size_t i = 0; i < bytes.size(); i += kEncodeChunk) {
+    std::string_view chunk = bytes.substr(i, kEncodeChunk);
+    // Writes 4 characters per 3 bytes (the last group padded with '=') and a NUL, which lands
+    // on the next chunk's first character or on std::string's own terminator.
+    written += static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
+                                                        bytes_of(chunk), static_cast<int>(chunk.size())));
   }
-  std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (rest == 2) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    out += kAlphabet[(v >> 18) & 0x3F];
-    out += kAlphabet[(v >> 12) & 0x3F];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 0x3F] : '=';
-    out += '=';
-  }
+  out.resize(written);
   return out;
 }
 
 std::optional<std::string> decode_base64(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
-  std::size_t padding = 0;
-  if (!text.empty() && text.back() == '=') padding = text[text.size() - 2] == '=' ? 2 : 1;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    bool last = i + 4 == text.size();
-    std::size_t data_chars = last ? 4 - padding : 4;
-    std::uint32_t v = 0;
-    for (std::size_t j = 0; j < 4; ++j) {
-      std::int8_t d = 0;
-      if (j < data_chars) {
-        d = kDecodeTable[static_cast<unsigned char>(text[i + j])];
-        if (d == kInvalid) return std::nullopt;  // also catches '=' in the middle
-      }
-      v = (v << 6) | static_cast<std::uint32_t>(d);
-    }
-    out += static_cast<char>((v >> 16) & 0xFF);
-    if (data_chars >= 3) out += static_cast<char>((v >> 8) & 0xFF);
-    if (data_chars == 4) out += static_cast<char>(v & 0xFF);
-    // Padding leaves low bits unused; they must be zero for the encoding to be canonical.
-    if (data_chars == 2 && (v & 0xFFFF) != 0) return std::nullopt;
-    if (data_chars == 3 && (v & 0xFF) != 0) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  std::size_t written = 0;
+  for (std::size_t i = 0; i < text.size(); i += kDecodeChunk) {
+    std::string_view chunk = text.substr(i, kDecodeChunk);
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data() + written), bytes_of(chunk),
+                            static_cast<int>(chunk.size()));
+    if (n < 0) return std::nullopt;
+    written += static_cast<std::size_t>(n);
   }
+  // EVP_DecodeBlock counts padding as bytes: drop one per '=' (at most two, at the very end).
+  std::size_t padding = 0;
+  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
+  if (padding > written) return std::nullopt;
+  out.resize(written - padding);
+  // Only the canonical text of those bytes is accepted: no whitespace, no '=' inside, no
+  // unused bits set, no third '='.
+  if (encode_base64(out) != text) return std::nullopt;
   return out;
 }
 

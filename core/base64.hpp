@@ -1,5 +1,5 @@
-// Base64 (RFC 4648, standard alphabet, '=' padding), used for the binary parts of USERS
-// entries in config.xml. Pure functions; thread-safe.
+// Base64 (RFC 4648, standard alphabet, '=' padding) on OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock,
+// used for the binary parts of USERS entries in config.xml. Pure functions; thread-safe.
 #pragma once
 
 #include <optional>

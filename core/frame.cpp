@@ -1,40 +1,27 @@
 #include "core/frame.hpp"
 
-#include <cstring>
+#include <boost/endian/conversion.hpp>
 
 namespace fourinone::core {
-namespace {
 
-void put_be(char* out, std::uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) {
-    out[i] = static_cast<char>(value & 0xff);
-    value >>= 8;
-  }
-}
-
-std::uint64_t get_be(const char* in, int bytes) {
-  std::uint64_t value = 0;
-  for (int i = 0; i < bytes; ++i) value = (value << 8) | static_cast<unsigned char>(in[i]);
-  return value;
-}
-
-}  // namespace
-
+// Big-endian fields through Boost.Endian (header-only, part of the Boost we use already).
 void encode_header(const FrameHeader& header, char* out) {
-  put_be(out, header.magic, 4);
-  put_be(out + 4, header.version, 2);
-  put_be(out + 6, static_cast<std::uint16_t>(header.type), 2);
-  put_be(out + 8, header.id, 8);
-  put_be(out + 16, header.body_length, 4);
+  auto* p = reinterpret_cast<unsigned char*>(out);
+  boost::endian::store_big_u32(p, header.magic);
+  boost::endian::store_big_u16(p + 4, header.version);
+  boost::endian::store_big_u16(p + 6, static_cast<std::uint16_t>(header.type));
+  boost::endian::store_big_u64(p + 8, header.id);
+  boost::endian::store_big_u32(p + 16, header.body_length);
 }
 
 FrameHeader decode_header(const char* in) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in);
   FrameHeader header;
-  header.magic = static_cast<std::uint32_t>(get_be(in, 4));
-  header.version = static_cast<std::uint16_t>(get_be(in + 4, 2));
-  header.type = static_cast<FrameType>(get_be(in + 6, 2));
-  header.id = get_be(in + 8, 8);
-  header.body_length = static_cast<std::uint32_t>(get_be(in + 16, 4));
+  header.magic = boost::endian::load_big_u32(p);
+  header.version = boost::endian::load_big_u16(p + 4);
+  header.type = static_cast<FrameType>(boost::endian::load_big_u16(p + 6));
+  header.id = boost::endian::load_big_u64(p + 8);
+  header.body_length = boost::endian::load_big_u32(p + 16);
   return header;
 }
 

@@ -1,5 +1,5 @@
-// UTF-8 encoding of one code point, for the text parsers (config.xml's character references,
-// the bench's JSON \u escapes). Pure; thread-safe.
+// UTF-8 encoding of one code point, for config.xml's character references (core/xml.cpp).
+// Pure; thread-safe.
 #pragma once
 
 #include <cstdint>

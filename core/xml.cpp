@@ -1,7 +1,18 @@
-// The XML reader behind config.xml: a recursive-descent parser over the whole text, counting
-// lines as it goes so every element and every error carries the line it belongs to.
+// config.xml's reader: pugixml (libpugixml-dev) reads the XML; this file turns its tree into
+// XmlElements and adds what pugixml leaves to its user: strict entities, one root, no DOCTYPE,
+// a depth limit, no repeated attribute, and a FILE:LINE plus the element in every error.
+//
+// DESIGN: pugixml parses a copy of the text in place with entity decoding and end-of-line
+// conversion off, so every name and value it returns points into that copy at the offset it
+// has in the file. That gives each element, entity and error its line. Entities are decoded
+// here because pugixml keeps unknown ones verbatim and takes &#0; and bare '&'. When pugixml
+// stops, it leaves the tree it built so far and an offset; explain() turns the two into the
+// same messages (and lines) as the hand-written parser this replaced.
 #include "core/xml.hpp"
 
+#include <pugixml.hpp>
+
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -10,15 +21,23 @@
 namespace fourinone::core {
 namespace {
 
+// parse_fragment keeps text outside the root as nodes, so junk there can be refused;
+// parse_ws_pcdata keeps whitespace between comments, which is part of an element's text.
+constexpr unsigned kParseOptions = pugi::parse_cdata | pugi::parse_pi | pugi::parse_comments |
+                                   pugi::parse_doctype | pugi::parse_declaration | pugi::parse_ws_pcdata |
+                                   pugi::parse_fragment | pugi::parse_wconv_attribute;
+
+// Keeps entity names short in error messages when a '&' runs into ordinary text.
+constexpr std::size_t kMaxEntityLength = 16;
+
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_quote(char c) { return c == '"' || c == '\''; }
 
-bool is_name_start(char c) {
-  // Bytes of multi-byte UTF-8 sequences count as letters: XML allows most non-ASCII names.
+bool is_name_char(char c) {
   auto u = static_cast<unsigned char>(c);
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':' || u >= 0x80;
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == ':' ||
+         c == '-' || c == '.' || u >= 0x80;
 }
-
-bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
 
 std::string trim(std::string_view s) {
   std::size_t begin = 0;
@@ -28,147 +47,193 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(begin, end - begin));
 }
 
-// Keeps entity names short in error messages when a '&' runs into ordinary text.
-constexpr std::size_t kMaxEntityLength = 16;
+// Stops at the first element nested deeper than kMaxXmlDepth (pugixml walks without recursion,
+// so a hostile file cannot exhaust the stack here; read_element recurses only after this).
+struct DepthCheck : pugi::xml_tree_walker {
+  pugi::xml_node too_deep;
+  bool for_each(pugi::xml_node& node) override {
+    if (node.type() == pugi::node_element && depth() >= kMaxXmlDepth) {  // depth() counts from 0
+      too_deep = node;
+      return false;
+    }
+    return true;
+  }
+};
 
-class Parser {
+class Reader {
  public:
-  Parser(std::string_view text, const std::string& file_name) : text_(text), file_(file_name) {}
+  Reader(std::string_view text, const std::string& file_name) : text_(text), file_(file_name) {}
 
-  Result<XmlElement> parse_document() {
-    if (looking_at("\xEF\xBB\xBF")) pos_ += 3;  // a UTF-8 byte order mark
-    if (Status s = skip_misc(/*after_root=*/false, ""); !s.ok()) return s;
-    if (at_end()) return error(line_, "no root element");
-    XmlElement root;
-    if (Status s = parse_element(root, 1); !s.ok()) return s;
-    if (Status s = skip_misc(/*after_root=*/true, root.name); !s.ok()) return s;
-    return root;
+  Result<XmlElement> read() {
+    for (std::size_t i = 0; i < text_.size(); ++i) {
+      if (text_[i] == '\n') newlines_.push_back(i);
+    }
+    // pugixml would stop at a NUL and take the rest of the file for its end.
+    if (std::size_t nul = text_.find('\0'); nul != std::string_view::npos) {
+      return error(nul, "a NUL byte (config.xml is text)");
+    }
+    buffer_.assign(text_);
+    buffer_.push_back('\0');  // pugixml's in-place parse overwrites the last byte
+    pugi::xml_parse_result parsed =
+        document_.load_buffer_inplace(buffer_.data(), buffer_.size(), kParseOptions, pugi::encoding_utf8);
+    DepthCheck depth;
+    document_.traverse(depth);
+    if (depth.too_deep) {
+      return error(depth.too_deep, "elements nested deeper than " + std::to_string(kMaxXmlDepth) + " levels");
+    }
+    if (!parsed) return explain(parsed);
+    return read_document();
   }
 
  private:
-  Status error(int line, const std::string& what) const {
+  int line_at(std::size_t offset) const {
+    return 1 + static_cast<int>(std::lower_bound(newlines_.begin(), newlines_.end(), offset) - newlines_.begin());
+  }
+  int line_of(const pugi::xml_node& node) const { return line_at(offset_of(node)); }
+
+  // Where a name or value pugixml returned sits in the file (the end when it is not in the copy,
+  // as for the shared empty string of a missing value).
+  std::size_t offset_of(const char* p) const {
+    if (p < buffer_.data() || p >= buffer_.data() + buffer_.size()) return text_.size();
+    return static_cast<std::size_t>(p - buffer_.data());
+  }
+  std::size_t offset_of(const pugi::xml_node& node) const {
+    std::ptrdiff_t offset = node.offset_debug();
+    return offset < 0 ? text_.size() : std::min(static_cast<std::size_t>(offset), text_.size());
+  }
+  // Where the markup `opener` (e.g. "<!--") of `node` starts: pugixml points past it.
+  std::size_t start_of(const pugi::xml_node& node, std::string_view opener) const {
+    std::size_t found = text_.rfind(opener, offset_of(node));
+    return found == std::string_view::npos ? 0 : found;
+  }
+
+  Status error(std::size_t offset, const std::string& what) const { return error_on(line_at(offset), what); }
+  Status error(const pugi::xml_node& node, const std::string& what) const { return error_on(line_of(node), what); }
+  Status error_on(int line, const std::string& what) const {
     return Status(Errc::config_error, file_ + ":" + std::to_string(line) + ": " + what);
   }
 
-  bool at_end() const { return pos_ >= text_.size(); }
-  char peek() const { return at_end() ? '\0' : text_[pos_]; }
-  bool looking_at(std::string_view s) const { return text_.substr(pos_).starts_with(s); }
-
-  void advance(std::size_t n = 1) {
-    for (std::size_t i = 0; i < n && !at_end(); ++i, ++pos_) {
-      if (text_[pos_] == '\n') ++line_;
-    }
-  }
-
-  bool skip_space() {
-    std::size_t start = pos_;
-    while (!at_end() && is_space(peek())) advance();
-    return pos_ != start;
-  }
-
-  // Moves past `terminator`, which must occur before the end; returns false (and does not
-  // move) when it does not.
-  bool skip_past(std::string_view terminator) {
-    std::size_t found = text_.find(terminator, pos_);
-    if (found == std::string_view::npos) return false;
-    advance(found + terminator.size() - pos_);
-    return true;
-  }
-
-  // Whitespace, comments and processing instructions before or after the root element.
-  Status skip_misc(bool after_root, const std::string& root_name) {
-    for (;;) {
-      skip_space();
-      if (at_end()) return Status();
-      if (looking_at("<!--")) {
-        if (Status s = skip_comment(); !s.ok()) return s;
-      } else if (looking_at("<?")) {
-        if (Status s = skip_processing_instruction(); !s.ok()) return s;
-      } else if (looking_at("<!")) {
-        return refuse_declaration();
-      } else if (!after_root) {
-        if (peek() == '<') return Status();
-        return error(line_, "text before the root element");
-      } else if (peek() == '<' && pos_ + 1 < text_.size() && is_name_start(text_[pos_ + 1])) {
-        return error(line_, "a second root element after </" + root_name + "> (a document has one root)");
-      } else {
-        return error(line_, "junk after the root element </" + root_name + ">");
-      }
-    }
-  }
-
-  Status refuse_declaration() {
-    if (looking_at("<!DOCTYPE")) {
+  Status refuse_declaration(std::size_t at) const {
+    if (text_.substr(at).starts_with("<!DOCTYPE")) {
       // Refused outright: a DTD can define entities, and expanding those is the classic
       // "billion laughs" attack on XML readers.
-      return error(line_, "DOCTYPE is not allowed in this file");
+      return error(at, "DOCTYPE is not allowed in this file");
     }
-    return error(line_, "unexpected '<!' (only comments <!-- --> and <![CDATA[ ]]> are allowed)");
+    return error(at, "unexpected '<!' (only comments <!-- --> and <![CDATA[ ]]> are allowed)");
   }
 
-  Status skip_comment() {
-    int start = line_;
-    advance(4);
-    if (!skip_past("-->")) return error(start, "unterminated comment: <!-- without -->");
-    return Status();
-  }
-
-  Status skip_processing_instruction() {
-    int start = line_;
-    advance(2);
-    if (!skip_past("?>")) return error(start, "unterminated processing instruction: <? without ?>");
-    return Status();
-  }
-
-  Status parse_cdata(std::string& out) {
-    int start = line_;
-    advance(9);  // <![CDATA[
-    std::size_t end = text_.find("]]>", pos_);
-    if (end == std::string_view::npos) return error(start, "unterminated CDATA section: <![CDATA[ without ]]>");
-    out += text_.substr(pos_, end - pos_);
-    advance(end + 3 - pos_);
-    return Status();
-  }
-
-  Status parse_name(std::string& out, const std::string& what) {
-    if (at_end() || !is_name_start(peek())) return error(line_, "expected " + what);
-    std::size_t start = pos_;
-    while (!at_end() && is_name_char(peek())) advance();
-    out.assign(text_.substr(start, pos_ - start));
-    return Status();
-  }
-
-  // At '&': decodes one entity or character reference into out.
-  Status parse_entity(std::string& out) {
-    std::size_t semicolon = text_.find(';', pos_);
-    if (semicolon == std::string_view::npos || semicolon - pos_ > kMaxEntityLength) {
-      return error(line_, "a bare '&' (write &amp; for an ampersand)");
+  // The root, then whatever else is at the top: comments, processing instructions, whitespace.
+  Result<XmlElement> read_document() const {
+    XmlElement root;
+    bool have_root = false;
+    for (const pugi::xml_node& node : document_.children()) {
+      switch (node.type()) {
+        case pugi::node_element:
+          if (have_root) return error(node, "a second root element after </" + root.name + "> (a document has one root)");
+          if (Status s = read_element(node, root); !s.ok()) return s;
+          have_root = true;
+          break;
+        case pugi::node_pcdata: {
+          std::string_view value = node.value();
+          std::size_t first = value.find_first_not_of(" \t\r\n");
+          if (first == std::string_view::npos) break;
+          std::size_t at = offset_of(node.value()) + first;
+          if (have_root) return error(at, "junk after the root element </" + root.name + ">");
+          return error(at, "text before the root element");
+        }
+        case pugi::node_cdata:
+          return refuse_declaration(start_of(node, "<![CDATA["));
+        case pugi::node_doctype:
+          return refuse_declaration(start_of(node, "<!DOCTYPE"));
+        default:
+          break;
+      }
     }
-    std::string_view name = text_.substr(pos_ + 1, semicolon - pos_ - 1);
-    if (name == "lt") {
-      out += '<';
-    } else if (name == "gt") {
-      out += '>';
-    } else if (name == "amp") {
-      out += '&';
-    } else if (name == "quot") {
-      out += '"';
-    } else if (name == "apos") {
-      out += '\'';
-    } else if (name.starts_with('#')) {
-      if (Status s = parse_char_reference(name, out); !s.ok()) return s;
-    } else {
-      return error(line_, "unknown entity &" + std::string(name) + ";");
+    if (!have_root) return error(text_.size(), "no root element");
+    return root;
+  }
+
+  // REQUIRES: the DepthCheck passed, so this recursion is at most kMaxXmlDepth deep.
+  Status read_element(const pugi::xml_node& node, XmlElement& out) const {
+    out.name = node.name();
+    out.line = line_of(node);
+    for (const pugi::xml_attribute& attribute : node.attributes()) {
+      std::size_t at = offset_of(attribute.value());
+      std::string value;
+      if (Status s = decode(attribute.value(), at, attribute.name(), value); !s.ok()) return s;
+      if (!out.attributes.emplace(attribute.name(), std::move(value)).second) {
+        return error(at, std::string("attribute ") + attribute.name() + " appears twice in <" + out.name + ">");
+      }
     }
-    advance(semicolon + 1 - pos_);
+    std::string text;
+    for (const pugi::xml_node& child : node.children()) {
+      switch (child.type()) {
+        case pugi::node_element: {
+          XmlElement element;
+          if (Status s = read_element(child, element); !s.ok()) return s;
+          out.children.push_back(std::move(element));
+          break;
+        }
+        case pugi::node_pcdata:
+          if (Status s = decode(child.value(), offset_of(child.value()), nullptr, text); !s.ok()) return s;
+          break;
+        case pugi::node_cdata:
+          text += child.value();
+          break;
+        case pugi::node_doctype:
+          return refuse_declaration(start_of(child, "<!DOCTYPE"));
+        default:  // comments and processing instructions
+          break;
+      }
+    }
+    out.text = trim(text);
     return Status();
   }
 
-  Status parse_char_reference(std::string_view name, std::string& out) {
+  // Appends `raw` (text, or the value of `attribute`; at offset `at` of the file) to out with its entities and character references decoded.
+  Status decode(std::string_view raw, std::size_t at, const char* attribute, std::string& out) const {
+    for (std::size_t i = 0; i < raw.size();) {
+      char c = raw[i];
+      if (c == '<' && attribute != nullptr) {
+        return error(at + i, std::string("'<' inside the value of attribute ") + attribute + " (write &lt;)");
+      }
+      if (c != '&') {
+        out += c;
+        ++i;
+        continue;
+      }
+      std::size_t semicolon = raw.find(';', i);
+      if (semicolon == std::string_view::npos || semicolon - i > kMaxEntityLength) {
+        return error(at + i, "a bare '&' (write &amp; for an ampersand)");
+      }
+      std::string_view name = raw.substr(i + 1, semicolon - i - 1);
+      if (name == "lt") {
+        out += '<';
+      } else if (name == "gt") {
+        out += '>';
+      } else if (name == "amp") {
+        out += '&';
+      } else if (name == "quot") {
+        out += '"';
+      } else if (name == "apos") {
+        out += '\'';
+      } else if (name.starts_with('#')) {
+        if (!append_char_reference(name, out)) {
+          return error(at + i, "bad character reference &" + std::string(name) + ";");
+        }
+      } else {
+        return error(at + i, "unknown entity &" + std::string(name) + ";");
+      }
+      i = semicolon + 1;
+    }
+    return Status();
+  }
+
+  static bool append_char_reference(std::string_view name, std::string& out) {
     bool hex = name.size() > 1 && (name[1] == 'x' || name[1] == 'X');
     std::string_view digits = name.substr(hex ? 2 : 1);
+    if (digits.empty()) return false;
     std::uint32_t cp = 0;
-    bool ok = !digits.empty();
     for (char c : digits) {
       std::uint32_t d = 0;
       if (c >= '0' && c <= '9') {
@@ -178,140 +243,166 @@ class Parser {
       } else if (hex && c >= 'A' && c <= 'F') {
         d = static_cast<std::uint32_t>(c - 'A' + 10);
       } else {
-        ok = false;
-        break;
+        return false;
       }
       cp = cp * (hex ? 16 : 10) + d;
-      if (cp > 0x10FFFF) {
-        ok = false;
-        break;
-      }
+      if (cp > 0x10FFFF) return false;
     }
     // NUL and the UTF-16 surrogate halves are not characters.
-    if (!ok || cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return error(line_, "bad character reference &" + std::string(name) + ";");
-    }
+    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     append_utf8(out, cp);
-    return Status();
+    return true;
   }
 
-  Status parse_attribute_value(const XmlElement& element, const std::string& attribute, std::string& out) {
-    char quote = peek();
-    if (quote != '"' && quote != '\'') {
-      return error(line_, "attribute " + attribute + " of <" + element.name + "> needs a quoted value");
+  // --- When pugixml stops: what it was reading, in the words of config.xml's errors. ---
+
+  // The last node pugixml made, and the elements on the way down to it; the element being read
+  // when it stopped is one of those.
+  pugi::xml_node last_node() const {
+    pugi::xml_node node = document_;
+    while (node.last_child()) node = node.last_child();
+    return node == document_ ? pugi::xml_node() : node;
+  }
+  std::vector<pugi::xml_node> element_path() const {
+    std::vector<pugi::xml_node> path;
+    for (pugi::xml_node node = document_.last_child(); node; node = node.last_child()) {
+      if (node.type() == pugi::node_element) path.push_back(node);
     }
-    int start = line_;
-    advance();
-    for (;;) {
-      if (at_end()) return error(start, "unterminated value of attribute " + attribute + " in <" + element.name + ">");
-      char c = peek();
-      if (c == quote) break;
-      if (c == '<') return error(line_, "'<' inside the value of attribute " + attribute + " (write &lt;)");
-      if (c == '&') {
-        if (Status s = parse_entity(out); !s.ok()) return s;
-        continue;
-      }
-      // XML normalises literal line breaks and tabs in attribute values to spaces.
-      out += is_space(c) ? ' ' : c;
-      advance();
-    }
-    advance();
-    return Status();
+    return path;
+  }
+  pugi::xml_node deepest_element() const {
+    std::vector<pugi::xml_node> path = element_path();
+    return path.empty() ? pugi::xml_node() : path.back();
+  }
+  std::string name_at(std::size_t at) const {
+    std::size_t end = at;
+    while (end < text_.size() && is_name_char(text_[end])) ++end;
+    return std::string(text_.substr(at, end - at));
+  }
+  std::size_t start_of_last(pugi::xml_node_type type, std::string_view opener, std::size_t at) const {
+    pugi::xml_node last = last_node();
+    if (last && last.type() == type) return start_of(last, opener);
+    std::size_t found = text_.rfind(opener, at);
+    return found == std::string_view::npos ? at : found;
   }
 
-  // After the element name: attributes up to '>' or '/>'.
-  Status parse_attributes(XmlElement& element, bool& self_closing) {
-    for (;;) {
-      bool had_space = skip_space();
-      if (at_end()) return error(element.line, "unterminated tag <" + element.name + ">");
-      if (looking_at("/>")) {
-        advance(2);
-        self_closing = true;
-        return Status();
+  Status explain(const pugi::xml_parse_result& parsed) const {
+    std::size_t at = std::min(static_cast<std::size_t>(std::max<std::ptrdiff_t>(parsed.offset, 0)), text_.size());
+    switch (parsed.status) {
+      case pugi::status_bad_comment:
+        return error(start_of_last(pugi::node_comment, "<!--", at), "unterminated comment: <!-- without -->");
+      case pugi::status_bad_cdata:
+        return error(start_of_last(pugi::node_cdata, "<![CDATA[", at),
+                     "unterminated CDATA section: <![CDATA[ without ]]>");
+      case pugi::status_bad_pi: {
+        pugi::xml_node last = last_node();
+        std::size_t start = last && (last.type() == pugi::node_pi || last.type() == pugi::node_declaration)
+                                ? start_of(last, "<?")
+                                : start_of_last(pugi::node_pi, "<?", at);
+        if (text_.find("?>", start) == std::string_view::npos) {
+          return error(start, "unterminated processing instruction: <? without ?>");
+        }
+        return error(start, "bad processing instruction (<?xml ...?> may only open the file)");
       }
-      if (peek() == '>') {
-        advance();
-        self_closing = false;
-        return Status();
+      case pugi::status_bad_doctype:
+      case pugi::status_unrecognized_tag: {
+        std::size_t lt = text_.rfind('<', at);
+        if (lt != std::string_view::npos && text_.substr(lt).starts_with("<!")) return refuse_declaration(lt);
+        return error(at, "expected an element name after '<'");
       }
-      if (!had_space) return error(line_, "expected whitespace, '>' or '/>' in tag <" + element.name + ">");
-      std::string attribute;
-      if (Status s = parse_name(attribute, "an attribute name or '>' in tag <" + element.name + ">"); !s.ok()) {
-        return s;
+      case pugi::status_bad_start_element:
+        return explain_start_tag(at);
+      case pugi::status_bad_attribute:
+        return explain_attribute(at);
+      case pugi::status_bad_end_element: {
+        std::size_t slash = text_.rfind("</", at);
+        std::string name = slash == std::string_view::npos ? std::string() : name_at(slash + 2);
+        if (name.empty()) return error(at, "expected an element name after '</'");
+        return error(at, "expected '>' to end the close tag </" + name + ">");
       }
-      skip_space();
-      if (peek() != '=') {
-        return error(line_, "attribute " + attribute + " of <" + element.name + "> needs '=' and a quoted value");
-      }
-      advance();
-      skip_space();
-      std::string value;
-      if (Status s = parse_attribute_value(element, attribute, value); !s.ok()) return s;
-      if (!element.attributes.emplace(attribute, std::move(value)).second) {
-        return error(line_, "attribute " + attribute + " appears twice in <" + element.name + ">");
-      }
-    }
-  }
-
-  // At '<' of an open tag; reads through the matching close tag.
-  Status parse_element(XmlElement& element, int depth) {
-    element.line = line_;
-    if (depth > kMaxXmlDepth) {
-      return error(line_, "elements nested deeper than " + std::to_string(kMaxXmlDepth) + " levels");
-    }
-    advance();
-    if (Status s = parse_name(element.name, "an element name after '<'"); !s.ok()) return s;
-    bool self_closing = false;
-    if (Status s = parse_attributes(element, self_closing); !s.ok()) return s;
-    if (self_closing) return Status();
-
-    std::string text;
-    for (;;) {
-      if (at_end()) return error(element.line, "element <" + element.name + "> is never closed");
-      char c = peek();
-      if (c == '&') {
-        if (Status s = parse_entity(text); !s.ok()) return s;
-      } else if (c != '<') {
-        text += c;
-        advance();
-      } else if (looking_at("</")) {
-        return parse_close_tag(element, std::move(text));
-      } else if (looking_at("<!--")) {
-        if (Status s = skip_comment(); !s.ok()) return s;
-      } else if (looking_at("<![CDATA[")) {
-        if (Status s = parse_cdata(text); !s.ok()) return s;
-      } else if (looking_at("<?")) {
-        if (Status s = skip_processing_instruction(); !s.ok()) return s;
-      } else if (looking_at("<!")) {
-        return refuse_declaration();
-      } else {
-        XmlElement child;
-        if (Status s = parse_element(child, depth + 1); !s.ok()) return s;
-        element.children.push_back(std::move(child));
-      }
+      case pugi::status_end_element_mismatch:
+        return explain_mismatch(at);
+      default:
+        return error(at, parsed.description());
     }
   }
 
-  Status parse_close_tag(XmlElement& element, std::string text) {
-    int line = line_;
-    advance(2);
-    std::string name;
-    if (Status s = parse_name(name, "an element name after '</'"); !s.ok()) return s;
-    skip_space();
-    if (peek() != '>') return error(line_, "expected '>' to end the close tag </" + name + ">");
-    advance();
-    if (name != element.name) {
-      return error(line, "close tag </" + name + "> does not match open tag <" + element.name + "> from line " +
-                             std::to_string(element.line));
+  // pugixml stopped inside the open tag of the last element it made.
+  Status explain_start_tag(std::size_t at) const {
+    pugi::xml_node element = deepest_element();
+    std::string tag = std::string("<") + element.name() + ">";
+    if (text_.find('>', at) == std::string_view::npos) return error(element, "unterminated tag " + tag);
+    if (at > 0 && is_space(text_[at - 1])) return error(at, "expected an attribute name or '>' in tag " + tag);
+    return error(at, "expected whitespace, '>' or '/>' in tag " + tag);
+  }
+
+  // pugixml stopped inside the open tag of the last element it made, in or after its last
+  // attribute (pugixml makes an attribute as soon as it has read the name).
+  Status explain_attribute(std::size_t at) const {
+    pugi::xml_node element = deepest_element();
+    std::string tag = std::string("<") + element.name() + ">";
+    if (pugi::xml_attribute attribute = element.last_attribute()) {
+      std::string name = attribute.name();
+      std::size_t p = offset_of(attribute.name()) + name.size();
+      while (p < text_.size() && is_space(text_[p])) ++p;
+      if (p >= text_.size() || text_[p] != '=') {
+        return error(p, "attribute " + name + " of " + tag + " needs '=' and a quoted value");
+      }
+      ++p;
+      while (p < text_.size() && is_space(text_[p])) ++p;
+      if (p >= text_.size() || !is_quote(text_[p])) {
+        return error(p, "attribute " + name + " of " + tag + " needs a quoted value");
+      }
+      if (text_.find(text_[p], p + 1) == std::string_view::npos) {
+        return error(p, "unterminated value of attribute " + name + " in " + tag);
+      }
+      // The attribute is whole: what stopped pugixml comes after it.
     }
-    element.text = trim(text);
-    return Status();
+    if (at > 0 && is_quote(text_[at - 1])) return error(at, "expected whitespace, '>' or '/>' in tag " + tag);
+    if (text_.find('>', at) == std::string_view::npos) return error(element, "unterminated tag " + tag);
+    return error(at, "expected an attribute name or '>' in tag " + tag);
+  }
+
+  // A close tag that is not the open element's, or the end of the file with elements open.
+  Status explain_mismatch(std::size_t at) const {
+    bool at_close_tag = at >= 2 && at < text_.size() && text_.substr(at - 2, 2) == "</";
+    pugi::xml_node open = innermost_open(at_close_tag ? at - 2 : text_.size());
+    if (!at_close_tag) {
+      if (!open) return error(at, "unexpected end of the file");
+      return error(open, std::string("element <") + open.name() + "> is never closed");
+    }
+    std::string name = name_at(at);
+    if (name.empty()) return error(at, "expected an element name after '</'");
+    if (!open) {
+      // Every element is closed: this close tag follows the root.
+      pugi::xml_node root = document_.find_child([](pugi::xml_node n) { return n.type() == pugi::node_element; });
+      return error(at, std::string("junk after the root element </") + root.name() + ">");
+    }
+    return error(at, "close tag </" + name + "> does not match open tag <" + open.name() + "> from line " +
+                         std::to_string(line_of(open)));
+  }
+
+  // The element still open at offset `cut`. The open elements are the first k of
+  // element_path(): k is the one count for which closing that many makes text[0, cut) parse.
+  pugi::xml_node innermost_open(std::size_t cut) const {
+    std::vector<pugi::xml_node> path = element_path();  // at most kMaxXmlDepth (DepthCheck)
+    for (std::size_t k = path.size(); k > 0; --k) {
+      std::string probe(text_.substr(0, cut));
+      for (std::size_t i = k; i-- > 0;) probe += std::string("</") + path[i].name() + ">";
+      probe.push_back('\0');
+      pugi::xml_document document;
+      if (document.load_buffer_inplace(probe.data(), probe.size(), kParseOptions, pugi::encoding_utf8)) {
+        return path[k - 1];
+      }
+    }
+    return pugi::xml_node();
   }
 
   std::string_view text_;
   const std::string& file_;
-  std::size_t pos_ = 0;
-  int line_ = 1;
+  std::vector<std::size_t> newlines_;  // offsets of every '\n', ascending
+  std::string buffer_;                 // the copy pugixml parses in place; document_ points into it
+  pugi::xml_document document_;
 };
 
 }  // namespace
@@ -329,7 +420,7 @@ const std::string* XmlElement::find_attribute(const std::string& attribute_name)
 }
 
 Result<XmlElement> parse_xml(std::string_view text, const std::string& file_name) {
-  return Parser(text, file_name).parse_document();
+  return Reader(text, file_name).read();
 }
 
 }  // namespace fourinone::core

@@ -1,4 +1,4 @@
-// A small XML reader of our own, enough for config.xml (DESIGN §6).
+// config.xml's XML reader (DESIGN §6): pugixml parses; xml.cpp makes it strict and line-exact.
 //
 // It reads one document into a tree of XmlElement values: an optional <?xml ...?> declaration
 // and other processing instructions (skipped), comments, elements with attributes in single or
@@ -39,7 +39,8 @@ struct XmlElement {
 // Errors: config_error "FILE:LINE: what is wrong" (file_name is used only in the message), e.g.
 // a close tag that does not match its open tag (both are named), an unterminated comment or
 // CDATA (reported on the line it starts), an unknown entity, text or a second element after the
-// root, a DOCTYPE, or elements nested deeper than kMaxXmlDepth.
+// root, a DOCTYPE, a NUL byte, or elements nested deeper than kMaxXmlDepth. When a file has
+// several problems, the one reported is not always the first in the file.
 Result<XmlElement> parse_xml(std::string_view text, const std::string& file_name);
 
 }  // namespace fourinone::core

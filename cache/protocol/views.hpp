@@ -3,6 +3,7 @@
 // a value read from the store or received in a request is copied once, into the frame.
 #pragma once
 
+#include <boost/endian/conversion.hpp>
 #include <cereal/cereal.hpp>
 #include <cstdint>
 #include <cstring>
@@ -64,8 +65,7 @@ class ByteReader {
   bool u64(std::uint64_t& v) {
     unsigned char b[8];
     if (!raw(b, 8)) return false;
-    v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
+    v = boost::endian::load_little_u64(b);
     return true;
   }
   bool i64(std::int64_t& v) {

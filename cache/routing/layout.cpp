@@ -1,4 +1,5 @@
 // Layout encoding, group-name checks and the consistent-hash ring (see layout.hpp).
+// placement_hash is ours on purpose: placement must not move when a library changes its hash (std::hash, boost::hash may).
 //
 // Encoded layout (WireArchive, little-endian): u8 format (kLayoutFormat), u64 version,
 // u32 vnodes, u64 group count, then per group: string name, u64 server count, then per

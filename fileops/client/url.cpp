@@ -1,4 +1,5 @@
 // FttpUrl: parsing and printing fttp://HOST[:PORT]/ROOT/PATH (include/fourinone/fileops.hpp).
+// Ours on purpose: Boost.URL needs Boost 1.81 (Debian 12 has 1.74); uriparser would leave all fttp rules here.
 #include <cctype>
 
 #include "fileops/path/path_check.hpp"

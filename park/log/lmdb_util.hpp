@@ -5,38 +5,24 @@
 
 #include <lmdb.h>
 
+#include <boost/endian/conversion.hpp>
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
 namespace fourinone::park::lmdb {
 
-inline void put_be64(char* p, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i) {
-    p[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-}
+// Big-endian integers through Boost.Endian (header-only, part of the Boost we use already).
+inline void put_be64(char* p, std::uint64_t v) { boost::endian::store_big_u64(reinterpret_cast<unsigned char*>(p), v); }
 
 inline std::uint64_t get_be64(const void* data) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
+  return boost::endian::load_big_u64(static_cast<const unsigned char*>(data));
 }
 
-inline void put_be32(char* p, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) {
-    p[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-}
+inline void put_be32(char* p, std::uint32_t v) { boost::endian::store_big_u32(reinterpret_cast<unsigned char*>(p), v); }
 
 inline std::uint32_t get_be32(const void* data) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | p[i];
-  return v;
+  return boost::endian::load_big_u32(static_cast<const unsigned char*>(data));
 }
 
 inline MDB_val as_val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }

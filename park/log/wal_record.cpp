@@ -1,5 +1,6 @@
 #include "park/log/wal_record.hpp"
 
+#include <boost/endian/conversion.hpp>
 #include <cstring>
 
 #include "park/log/crc32c.hpp"
@@ -9,17 +10,16 @@ namespace {
 
 constexpr char kMagic[8] = {'F', '4', '1', 'W', 'A', 'L', '0', '1'};
 
+// Little-endian integers of 4 or 8 bytes through Boost.Endian (a 4-byte v fits in 32 bits).
 void put_le(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) {
-    out.push_back(static_cast<char>(v & 0xff));
-    v >>= 8;
-  }
+  unsigned char le[8];
+  boost::endian::store_little_u64(le, v);
+  out.append(reinterpret_cast<const char*>(le), static_cast<std::size_t>(bytes));
 }
 
 std::uint64_t get_le(const char* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return bytes == 8 ? boost::endian::load_little_u64(u) : boost::endian::load_little_u32(u);
 }
 
 // Reserves the record header, lets `body` write the body, then fills in size and CRC.

@@ -54,6 +54,30 @@ TEST_CASE("base64 decoding rejects bad characters, lengths and padding") {
   CHECK_FALSE(decode_base64("Zm9="));
 }
 
+// OpenSSL's EVP_DecodeBlock, under decode_base64 since issue 18, skips whitespace around the
+// text and counts '=' as zero bytes; decode_base64 must still refuse the one and drop the other.
+TEST_CASE("base64 decoding refuses whitespace anywhere and drops exactly the padded bytes") {
+  CHECK_FALSE(decode_base64("    Zm9v"));  // leading whitespace, length still a multiple of 4
+  CHECK_FALSE(decode_base64("Zm9v    "));  // trailing
+  CHECK_FALSE(decode_base64("Zm9v\n\n\n\n"));
+  CHECK_FALSE(decode_base64("\tZm9vYm\r\n="));
+  CHECK_FALSE(decode_base64("Zm=v"));       // '=' inside the last group
+  CHECK_FALSE(decode_base64(std::string_view("Zm9\0", 4)));
+  CHECK(decode_base64("Zg==").value() == "f");
+  CHECK(decode_base64("Zm8=").value() == "fo");
+  CHECK(decode_base64("AA==").value() == std::string(1, '\0'));  // a real zero byte is kept
+  CHECK(decode_base64("AAA=").value() == std::string(2, '\0'));
+}
+
+TEST_CASE("base64 round-trips data longer than one OpenSSL call takes") {
+  std::string bytes((3u << 20) + 5, '\0');  // past the 3 MiB pieces base64.cpp hands to OpenSSL
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 + (i >> 9));
+  std::string text = encode_base64(bytes);
+  CHECK(text.size() == (bytes.size() + 2) / 3 * 4);
+  CHECK(text.ends_with("="));
+  CHECK(decode_base64(text).value() == bytes);
+}
+
 TEST_CASE("the right password logs in and a wrong one does not") {
   UserEntry entry = make_user_entry("alice", "correct horse", kTestIterations);
   CHECK(entry.name == "alice");

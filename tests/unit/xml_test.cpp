@@ -160,3 +160,31 @@ TEST_CASE("nesting deeper than the limit is refused, nesting up to it is fine") 
   for (int i = 0; i < 100000; ++i) hostile += "<E>";
   check_refused(hostile, 1, "nested deeper than");
 }
+
+// The reader is pugixml plus our checks (issue 18); these pin the lines and text it derives from
+// pugixml's offsets and partial trees.
+TEST_CASE("lines stay right after multi-line CDATA, comments and a byte order mark") {
+  auto root = parse_ok("\xEF\xBB\xBF<A>\n<![CDATA[one\ntwo\n]]><!--\n\n--><B/>\n  <C\n/></A>");
+  CHECK(root.line == 1);
+  REQUIRE(root.children.size() == 2);
+  CHECK(root.children[0].line == 6);
+  CHECK(root.children[1].line == 7);
+  CHECK(root.text == "one\ntwo");
+  check_refused("<A><![CDATA[\n\n]]>\n<B>&bogus;</B></A>", 4, "unknown entity &bogus;");
+  check_refused("<A>\n<!--\n-->\ntext &nbsp;</A>", 4, "unknown entity &nbsp;");
+  check_refused("<A v='1'\n\n w='&#0;'/>", 3, "bad character reference &#0;");
+}
+
+TEST_CASE("whitespace between comments is part of an element's text") {
+  CHECK(parse_ok("<A>a<!--c-->  <!--d-->b</A>").text == "a  b");
+}
+
+TEST_CASE("the element left open is found even when a closed child has its name") {
+  check_refused("<ROW>\n<ROW/>\n", 1, "element <ROW> is never closed");
+  check_refused("<A>\n<B>\n<B></B>\n</C>", 4, "close tag </C> does not match open tag <B> from line 2");
+  check_refused("<A>\n<B/></A>\n</A>", 3, "junk after the root element </A>");
+}
+
+TEST_CASE("a NUL byte is refused rather than taken for the end of the file") {
+  check_refused(std::string_view("<A/>\n\0junk", 10), 2, "a NUL byte");
+}
