@@ -77,6 +77,21 @@ Result<CacheSettings> load_cache_settings(const Config& config) {
       s.groups.push_back(std::move(group));
     }
   }
+  // HTTP ports: SERVER=HOST:PORT pairs, each SERVER a cache server of a CACHEGROUP row.
+  if (const std::string* text = cache.text("HTTP"); text != nullptr && !text->empty()) {
+    for (const std::string& pair : split_config_list(*text, ',')) {
+      auto eq = pair.find('=');
+      if (eq == std::string::npos) return cache.bad("HTTP", "'" + pair + "' is not SERVER=HOST:PORT");
+      auto server = parse_server_address(pair.substr(0, eq));
+      auto http = parse_server_address(pair.substr(eq + 1));
+      if (!server.ok()) return cache.bad("HTTP", server.status().message());
+      if (!http.ok()) return cache.bad("HTTP", http.status().message());
+      if (servers.count(*server) == 0) {
+        return cache.bad("HTTP", "names " + server->to_string() + ", which no CACHEGROUP row lists");
+      }
+      if (!s.http.emplace(*server, *http).second) return cache.bad("HTTP", server->to_string() + " is named twice");
+    }
+  }
   return s;
 }
 

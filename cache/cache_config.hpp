@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct CacheSettings {
   std::uint32_t threads = 1;           // io threads of a cache server (CACHE/THREADS)
   std::uint32_t try_keys = 100;        // CACHEFACADE/TRYKEYSNUM
   std::vector<GroupLayout> groups;     // config order
+  // CACHE/HTTP: SERVER=HOST:PORT pairs, where each cache server serves its status page and
+  // /metrics (fourinone cache --http overrides).
+  std::map<ServerAddress, ServerAddress> http;
 };
 
 // Errors: config_error "FILE:LINE: ELEMENT in row ROW: why, got 'text'".

@@ -78,7 +78,7 @@ if(NOT FOURINONE_DPKG_SHLIBDEPS)
 endif()
 # Building against libfourinone.a (find_package(fourinone)) needs these development packages;
 # a server needs none of them, so they are suggested, not required.
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "g++, cmake, libcereal-dev, libspdlog-dev, libssl-dev, liblmdb-dev")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "g++, cmake, libcereal-dev, libspdlog-dev, libssl-dev, liblmdb-dev, libpugixml-dev")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/cmake/debian/conffiles ${PROJECT_SOURCE_DIR}/cmake/debian/postinst
     ${PROJECT_SOURCE_DIR}/cmake/debian/prerm ${PROJECT_SOURCE_DIR}/cmake/debian/postrm)

@@ -5,12 +5,14 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <optional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "core/asio.hpp"
 #include "core/auth.hpp"
@@ -220,29 +222,51 @@ struct HttpServer::State {
     });
   }
 
-  struct Connection : std::enable_shared_from_this<Connection> {
+  // One connection over Stream: beast::tcp_stream, or beast::ssl_stream<beast::tcp_stream>
+  // with TLS (which first runs the handshake).
+  template <class Stream>
+  struct Connection : std::enable_shared_from_this<Connection<Stream>> {
     State* state;  // outlives every connection: they live in its io_context
-    beast::tcp_stream stream;
+    Stream stream;
     beast::flat_buffer buffer;
     std::optional<http::request_parser<http::string_body>> parser;
     http::response<http::string_body> response;
 
-    Connection(State* s, tcp::socket socket) : state(s), stream(std::move(socket)) {
+    template <class... Args>
+    Connection(State* s, Args&&... args) : state(s), stream(std::forward<Args>(args)...) {
       ++state->connections;
     }
     ~Connection() { --state->connections; }
+
+    beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream); }
+
+    void start() {
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        read();
+      } else {
+        tcp().expires_after(kIdleTimeout);
+        stream.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+          if (ec) {
+            spdlog::debug("http: TLS handshake failed: {}", ec.message());
+            return self->close();
+          }
+          self->read();
+        });
+      }
+    }
 
     void read() {
       parser.emplace();
       parser->body_limit(state->options.max_body);
       parser->header_limit(16 * 1024);
-      stream.expires_after(kIdleTimeout);
+      tcp().expires_after(kIdleTimeout);
       http::async_read(stream, buffer, *parser,
-                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec) {
-      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+          ec == asio::ssl::error::stream_truncated) {
         close();
         return;
       }
@@ -270,24 +294,33 @@ struct HttpServer::State {
       response.body() = reply.body;
       response.keep_alive(keep_alive);
       response.prepare_payload();
-      stream.expires_after(kIdleTimeout);
-      http::async_write(stream, response, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-        if (ec || !keep_alive) {
-          self->close();
-          return;
-        }
-        self->read();
-      });
+      tcp().expires_after(kIdleTimeout);
+      http::async_write(stream, response,
+                        [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                          if (ec || !keep_alive) {
+                            self->close();
+                            return;
+                          }
+                          self->read();
+                        });
     }
 
     void close() {
       beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      stream.socket().close(ignored);
+      tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      tcp().socket().close(ignored);
     }
   };
 
-  void serve(tcp::socket socket) { std::make_shared<Connection>(this, std::move(socket))->read(); }
+  void serve(tcp::socket socket) {
+    if (options.tls) {
+      std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(this, std::move(socket),
+                                                                         options.tls->native())
+          ->start();
+    } else {
+      std::make_shared<Connection<beast::tcp_stream>>(this, std::move(socket))->start();
+    }
+  }
 
   HttpReply handle(const http::request<http::string_body>& raw) {
     HttpRequest request;
@@ -394,7 +427,8 @@ struct HttpServer::State {
     const std::string token = hex(random_bytes(32));
     sessions[token] = Session{user, hex(random_bytes(16)), now + kSessionLifetime};
     HttpReply reply = HttpReply::redirect(next);
-    reply.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict");
+    reply.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict" +
+                                                 (options.tls ? "; Secure" : ""));
     return reply;
   }
 
@@ -406,6 +440,15 @@ struct HttpServer::State {
   }
 };
 
+HttpServerOptions http_options(std::string title, const Config& config) {
+  HttpServerOptions options;
+  options.title = std::move(title);
+  options.users = config.park.users;
+  options.admins = config.park.admins;
+  options.tls = TlsContext::for_server(config);
+  return options;
+}
+
 HttpServer::HttpServer(HttpServerOptions options, Handler handler) : state_(std::make_unique<State>()) {
   state_->options = std::move(options);
   state_->handler = std::move(handler);
@@ -414,6 +457,7 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler) : state_(std:
 HttpServer::~HttpServer() { stop(); }
 
 Status HttpServer::start(const std::string& host, std::uint16_t port) {
+  if (state_->options.tls && !state_->options.tls->status().ok()) return state_->options.tls->status();
   boost::system::error_code ec;
   tcp::resolver resolver(state_->io);
   auto endpoints = resolver.resolve(host, std::to_string(port), ec);

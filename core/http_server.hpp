@@ -8,8 +8,8 @@
 // password as the wire's login), or HTTP Basic credentials, which is what Prometheus sends.
 // A browser without a session is sent to /login; anything else gets 401. Every POST but
 // /login must carry the session's csrf token, so another site cannot post in a user's name.
-// Passwords travel in the clear over plain HTTP: keep the port on a trusted network
-// (DESIGN §4.5 and the README say so).
+// With TLS configured (PARK/TLSCA ...) the port speaks HTTPS only, with the server's
+// certificate; without it, passwords travel in the clear: keep the port on a trusted network.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/tls.hpp"
 #include "fourinone/config.hpp"
 #include "fourinone/error.hpp"
 
@@ -52,7 +53,14 @@ struct HttpServerOptions {
   std::vector<std::string> admins;    // users who may change things through the pages
   std::size_t max_body = 64 * 1024;   // larger requests get 413
   std::size_t max_connections = 128;  // more are closed at once
+  // HTTPS with this server context (TlsContext::for_server: PARK/TLSCERT and TLSKEY, client
+  // certificates with TLSCLIENTCERTS); nullptr: plain HTTP.
+  std::shared_ptr<TlsContext> tls;
 };
+
+// The options every role's HTTP port takes from config.xml: PARK/USERS and ADMINS for logins,
+// and HTTPS when TLS is on (PARK/TLSCA, TLSCERT, TLSKEY).
+HttpServerOptions http_options(std::string title, const Config& config);
 
 class HttpServer {
  public:

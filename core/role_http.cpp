@@ -4,12 +4,11 @@
 
 
 namespace fourinone::core {
-RoleHttp::RoleHttp(std::string title, const std::vector<UserEntry>& users, const std::vector<std::string>& admins,
-                   boost::asio::io_context& io, Sources sources)
+RoleHttp::RoleHttp(std::string title, const Config& config, boost::asio::io_context& io, Sources sources)
     : title_(std::move(title)),
       io_(io),
       sources_(std::move(sources)),
-      server_(HttpServerOptions{title_, users, admins}, [this](const HttpRequest& r) { return handle(r); }) {}
+      server_(http_options(title_, config), [this](const HttpRequest& r) { return handle(r); }) {}
 
 HttpReply RoleHttp::handle(const HttpRequest& request) {
   if (request.method != "GET" && request.method != "HEAD") return HttpReply::text(405, "only GET is served here\n");

@@ -22,8 +22,8 @@ class RoleHttp {
     std::function<Rows()> rows;                   // io thread
   };
 
-  RoleHttp(std::string title, const std::vector<UserEntry>& users, const std::vector<std::string>& admins,
-           boost::asio::io_context& io, Sources sources);
+  // Logins and TLS from `config` (core::http_options).
+  RoleHttp(std::string title, const Config& config, boost::asio::io_context& io, Sources sources);
   Status start(const std::string& host, std::uint16_t port) { return server_.start(host, port); }
   void stop() { server_.stop(); }
   std::uint16_t port() const { return server_.port(); }

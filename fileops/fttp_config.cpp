@@ -20,6 +20,18 @@ Result<FttpSettings> load_fttp_settings(const Config& config) {
       s.servers.push_back(*address);
     }
   }
+  if (const std::string* text = row.text("HTTP"); text != nullptr && !text->empty()) {
+    for (const std::string& item : split_config_list(*text, ',')) {
+      auto address = parse_server_address(item);
+      if (!address.ok()) return row.bad("HTTP", address.status().message());
+      s.http.push_back(*address);
+    }
+    if (s.http.size() != s.servers.size()) {
+      return row.bad("HTTP", "lists " + std::to_string(s.http.size()) + " addresses for " +
+                                 std::to_string(s.servers.size()) +
+                                 " SERVERS; give one HOST:PORT per server, in the order of SERVERS");
+    }
+  }
   if (const std::string* text = row.text("ROOTS"); text != nullptr && !text->empty()) {
     std::set<std::string> names;
     for (const std::string& item : split_config_list(*text, ',')) {

@@ -25,6 +25,8 @@ namespace fourinone::fileops {
 
 struct FttpSettings {
   std::vector<ServerAddress> servers;
+  // FTTP/HTTP: each server's status page and /metrics, in the order of `servers` (or empty).
+  std::vector<ServerAddress> http;
   std::vector<RootSpec> roots;  // config order; folders made absolute
   std::string service = "fttp";
   std::uint32_t chunk = 4u << 20;

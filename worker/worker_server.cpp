@@ -86,8 +86,7 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
   if (Status s = register_node(); !s.ok()) return s;
   if (options_.http) {
     http_ = std::make_unique<core::HttpServer>(
-        core::HttpServerOptions{"worker " + address_.to_string() + " of type " + type_, config_.park.users,
-                                config_.park.admins},
+        core::http_options("worker " + address_.to_string() + " of type " + type_, config_),
         [this](const core::HttpRequest& request) { return http_page(request); });
     if (Status s = http_->start(options_.http->host, options_.http->port); !s.ok()) {
       deregister();

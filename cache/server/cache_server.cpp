@@ -16,6 +16,9 @@ Result<std::unique_ptr<CacheServer>> CacheServer::start(CacheServerOptions optio
   if (!settings.ok()) return settings.status();
   auto group = group_of_server(settings.value(), options.self, options.config.file);
   if (!group.ok()) return group.status();
+  if (!options.http) {  // this server's entry of CACHE/HTTP, if any
+    if (auto it = settings->http.find(options.self); it != settings->http.end()) options.http = it->second;
+  }
   std::unique_ptr<CacheServer> server(new CacheServer(std::move(options), std::move(settings.value()), group.value()));
   if (Status s = server->rpc_->listen(server->options_.self.host, server->options_.self.port); !s.ok()) return s;
 
@@ -29,8 +32,7 @@ Result<std::unique_ptr<CacheServer>> CacheServer::start(CacheServerOptions optio
   if (const auto& http = server->options_.http) {
     CacheServer* self = server.get();
     server->http_ = std::make_unique<core::RoleHttp>(
-        "cache server " + server->self_ + " of group " + server->group_, server->options_.config.park.users,
-        server->options_.config.park.admins, server->io_,
+        "cache server " + server->self_ + " of group " + server->group_, server->options_.config, server->io_,
         core::RoleHttp::Sources{[self](core::MetricsWriter& out) { self->write_metrics(out); },
                                 [self] {
                                   proto::Response response;

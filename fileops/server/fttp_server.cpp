@@ -44,6 +44,11 @@ Result<std::unique_ptr<FttpServer>> FttpServer::start(FttpServerOptions options)
   // Past RLIMIT_FSIZE a write must fail with EFBIG (a clear error, the old file intact), not
   // kill the server with SIGXFSZ.
   ::signal(SIGXFSZ, SIG_IGN);
+  if (!options.http) {  // this server's entry of FTTP/HTTP, if any
+    const auto& servers = settings->servers;
+    auto place = std::find(servers.begin(), servers.end(), options.self);
+    if (place != servers.end() && !settings->http.empty()) options.http = settings->http[place - servers.begin()];
+  }
   std::unique_ptr<FttpServer> server(new FttpServer(std::move(options), std::move(settings.value()), std::move(roots)));
   if (Status s = server->rpc_->listen(server->options_.self.host, server->options_.self.port); !s.ok()) return s;
   if (server->options_.register_in_park) {
@@ -55,8 +60,7 @@ Result<std::unique_ptr<FttpServer>> FttpServer::start(FttpServerOptions options)
   if (const auto& http = server->options_.http) {
     FttpServer* self = server.get();
     server->http_ = std::make_unique<core::RoleHttp>(
-        "fttp server " + server->self_, server->options_.config.park.users, server->options_.config.park.admins,
-        server->io_,
+        "fttp server " + server->self_, server->options_.config, server->io_,
         core::RoleHttp::Sources{[self](core::MetricsWriter& out) { self->write_metrics(out); },
                                 [self] {
                                   core::RoleHttp::Rows rows{{"server", self->self_}};

@@ -99,15 +99,15 @@ std::optional<ServerAddress> http_address(const ParkServerOptions& options) {
 ParkHttp::ParkHttp(ParkService& service, boost::asio::io_context& io)
     : service_(service),
       io_(io),
-      server_(core::HttpServerOptions{"park server " + service.options().self.to_string(),
-                                      service.options().config.park.users, service.options().config.park.admins},
+      server_(core::http_options("park server " + service.options().self.to_string(), service.options().config),
               [this](const HttpRequest& request) { return handle(request); }) {}
 
 ParkHttp::~ParkHttp() { stop(); }
 
 Status ParkHttp::start(const ServerAddress& address) {
   if (Status s = server_.start(address.host, address.port); !s.ok()) return s;
-  spdlog::info("status page and /metrics on http://{}:{}/", address.host, server_.port());
+  spdlog::info("status page and /metrics on {}://{}:{}/", service_.options().config.park.tls.on() ? "https" : "http",
+               address.host, server_.port());
   return {};
 }
 

@@ -16,11 +16,13 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/park_group.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/test_pki.hpp"
 
 using namespace std::chrono_literals;
 using fourinone::test::free_port;
 using fourinone::test::http_get;
 using fourinone::test::http_raw;
+using fourinone::test::https_get;
 using fourinone::test::http_request;
 using fourinone::test::HttpResult;
 using fourinone::test::ParkGroup;
@@ -195,6 +197,28 @@ TEST_CASE("with USERS the port wants a login: pages send browsers to /login, scr
   CHECK(http_get(http, "/", {{"Cookie", session}}).status == 401);
 }
 
+TEST_CASE("with TLS configured the HTTP port speaks HTTPS only, with the server's certificate") {
+  fourinone::test::TempDir certs;
+  fourinone::test::TestPki pki(certs.path());
+  const std::uint16_t http = free_port();
+  auto settings = pki.server_settings();
+  settings["HTTP"] = http_list({http});
+  ParkGroup group(1, settings);
+  REQUIRE(group.start_all());
+  REQUIRE(group.wait_for_leader());
+  HttpResult metrics = https_get(http, "/metrics", pki.ca);
+  REQUIRE_MESSAGE(metrics.status == 200, metrics.error);
+  CHECK(sample(metrics.body, "fourinone_raft_is_leader") == 1);
+  CHECK(https_get(http, "/", pki.ca, "127.0.0.1").status == 200);
+  // Plain HTTP gets no page; a client trusting another CA refuses the server.
+  CHECK(http_get(http, "/metrics").status == 0);
+  HttpResult stranger = https_get(http, "/metrics", pki.other_ca);
+  CHECK(stranger.status == 0);
+  CHECK_MESSAGE(stranger.error.find("certificate verify failed") != std::string::npos, stranger.error);
+  // The server goes on serving.
+  CHECK(https_get(http, "/metrics", pki.ca).status == 200);
+}
+
 namespace {
 class PassThrough : public fourinone::Contractor {
  public:
@@ -255,13 +279,22 @@ TEST_CASE("a worker's /metrics counts its tasks by result, and the park's page s
   CHECK(worker.wait(10s) == 0);
 }
 
-TEST_CASE("cache and fttp servers serve /metrics and a status page with --http") {
+TEST_CASE("cache and fttp servers serve /metrics and a status page on the HTTP ports config.xml gives them") {
   // A cache server: hits, misses and keys follow the client's calls.
-  fourinone::test::CacheCluster cluster({1});
-  REQUIRE(cluster.start_park());
+  // A cache server, its HTTP port from CACHE/HTTP: hits, misses and keys follow the client's calls.
   const std::uint16_t cache_http = free_port();
-  Process cache({FOURINONE_BIN, "cache", "--config", cluster.config_path(), "--server", cluster.address(0, 0), "--http",
-                 "127.0.0.1:" + std::to_string(cache_http)},
+  fourinone::test::CacheCluster cluster({1}, {{"THREADS", "1"}});
+  {
+    // The cluster picks its servers' ports: add the HTTP element for its server to its CACHE row.
+    std::string xml = fourinone::test::read_file(cluster.config_path());
+    const std::string row = "<PROPSROW DESC=\"CACHE\">";
+    REQUIRE(xml.find(row) != std::string::npos);
+    xml.insert(xml.find(row) + row.size(),
+               "<HTTP>" + cluster.address(0, 0) + "=127.0.0.1:" + std::to_string(cache_http) + "</HTTP>");
+    fourinone::test::write_file(cluster.config_path(), xml);
+  }
+  REQUIRE(cluster.start_park());
+  Process cache({FOURINONE_BIN, "cache", "--config", cluster.config_path(), "--server", cluster.address(0, 0)},
                 cluster.dir().file("cache-http"));
   REQUIRE(cluster.wait_for_primary(0, 0));
   auto client = cluster.connect();
@@ -287,10 +320,11 @@ TEST_CASE("cache and fttp servers serve /metrics and a status page with --http")
   const std::uint16_t fttp_port = free_port();
   const std::uint16_t fttp_http = free_port();
   fourinone::test::write_test_config(dir.file("config.xml"), "127.0.0.1:" + std::to_string(free_port()),
-                                     {{"FTTP/ROOTS", "shared=" + dir.file("files")}});
+                                     {{"FTTP/ROOTS", "shared=" + dir.file("files")},
+                                      {"FTTP/SERVERS", "127.0.0.1:" + std::to_string(fttp_port)},
+                                      {"FTTP/HTTP", "127.0.0.1:" + std::to_string(fttp_http)}});
   Process fttp({FOURINONE_BIN, "fttp", "--config", dir.file("config.xml"), "--server",
-                "127.0.0.1:" + std::to_string(fttp_port), "--no-register", "--http",
-                "127.0.0.1:" + std::to_string(fttp_http)},
+                "127.0.0.1:" + std::to_string(fttp_port), "--no-register"},
                dir.file("fttp"));
   REQUIRE(wait_until([&] { return http_get(fttp_http, "/metrics").status == 200 || !fttp.running(); }, 10s));
   HttpResult fttp_metrics = http_get(fttp_http, "/metrics");

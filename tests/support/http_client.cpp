@@ -2,10 +2,12 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <chrono>
 
 #include "core/asio.hpp"
+#include "core/tls.hpp"
 
 namespace fourinone::test {
 namespace asio = boost::asio;
@@ -37,6 +39,34 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       result.headers[name] = std::string(field.value());
     }
+    result.body = response.body();
+  } catch (const std::exception& e) {
+    result.status = 0;
+    result.error = e.what();
+  }
+  return result;
+}
+
+HttpResult https_get(std::uint16_t port, const std::string& target, const std::string& ca_file,
+                     const std::string& host) {
+  HttpResult result;
+  try {
+    asio::io_context io;
+    asio::ssl::context context(asio::ssl::context::tls_client);
+    context.load_verify_file(ca_file);
+    context.set_verify_mode(asio::ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(io, context);
+    fourinone::core::TlsContext::prepare_client(stream.native_handle(), host);  // name check and SNI
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+    beast::get_lowest_layer(stream).connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    stream.handshake(asio::ssl::stream_base::client);
+    http::request<http::string_body> request(http::verb::get, target, 11);
+    request.set(http::field::host, host + ":" + std::to_string(port));
+    http::write(stream, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    result.status = static_cast<int>(response.result_int());
     result.body = response.body();
   } catch (const std::exception& e) {
     result.status = 0;

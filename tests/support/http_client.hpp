@@ -21,6 +21,10 @@ inline HttpResult http_get(std::uint16_t port, const std::string& target,
                            const std::map<std::string, std::string>& headers = {}) {
   return http_request(port, "GET", target, headers);
 }
+// The same over TLS, checking the server's certificate against the CA in `ca_file` and the
+// name `host` ("localhost" or an IP).
+HttpResult https_get(std::uint16_t port, const std::string& target, const std::string& ca_file,
+                     const std::string& host = "localhost");
 // Raw bytes in, raw bytes out (until the server closes or 5 s pass): for malformed requests.
 std::string http_raw(std::uint16_t port, const std::string& bytes);
 

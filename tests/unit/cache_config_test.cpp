@@ -81,6 +81,12 @@ TEST_CASE("a bad cache row is refused with file, line and element") {
       {"<PROPSROW DESC=\"CACHEGROUP\">\n<STARTTIME>x</STARTTIME></PROPSROW>\n", "a CACHEGROUP row needs GROUP"},
       {"<PROPSROW DESC=\"CACHEGROUP\"><GROUP>a=h:1</GROUP></PROPSROW>\n<PROPSROW DESC=\"CACHEGROUP\">\n<GROUP>b=h:x</GROUP></PROPSROW>\n",
        "GROUP in row CACHEGROUP#2"},
+      {"<PROPSROW DESC=\"CACHE\">\n<HTTP>h:1</HTTP></PROPSROW>\n<PROPSROW DESC=\"CACHEGROUP\"><GROUP>a=h:1</GROUP></PROPSROW>\n",
+       ":4: HTTP in row CACHE: 'h:1' is not SERVER=HOST:PORT"},
+      {"<PROPSROW DESC=\"CACHE\">\n<HTTP>h:7=h:9</HTTP></PROPSROW>\n<PROPSROW DESC=\"CACHEGROUP\"><GROUP>a=h:1</GROUP></PROPSROW>\n",
+       "names h:7, which no CACHEGROUP row lists"},
+      {"<PROPSROW DESC=\"CACHE\">\n<HTTP>h:1=h</HTTP></PROPSROW>\n<PROPSROW DESC=\"CACHEGROUP\"><GROUP>a=h:1</GROUP></PROPSROW>\n",
+       "HTTP in row CACHE: bad server address 'h'"},
   };
   for (const auto& c : cases) {
     auto s = settings_of(c.rows);
@@ -89,4 +95,13 @@ TEST_CASE("a bad cache row is refused with file, line and element") {
     CHECK(s.status().code() == Errc::config_error);
     CHECK_MESSAGE(s.status().message().find(c.expected) != std::string::npos, s.status().message());
   }
+}
+
+TEST_CASE("CACHE/HTTP names the HTTP port of each cache server that has one") {
+  auto s = settings_of("<PROPSROW DESC=\"CACHE\"><HTTP>h:1=h:91, h:2=h:92</HTTP></PROPSROW>\n"
+                       "<PROPSROW DESC=\"CACHEGROUP\"><GROUP>a=h:1,h:2;b=h:3</GROUP></PROPSROW>\n");
+  REQUIRE(s.ok());
+  CHECK(s->http.size() == 2);
+  CHECK(s->http.at(ServerAddress{"h", 2}) == ServerAddress{"h", 92});
+  CHECK(s->http.count(ServerAddress{"h", 3}) == 0);
 }

@@ -69,6 +69,8 @@ TEST_CASE("bad FTTP rows are refused naming file, line and element") {
       {"<ROOTS>a=/x</ROOTS><CHUNK>1K</CHUNK>", "CHUNK", "size"},
       {"<ROOTS>a=/x</ROOTS><THREADS>0</THREADS>", "THREADS", "whole number"},
       {"<ROOTS>a=/x</ROOTS><SERVICE>a b</SERVICE>", "SERVICE", "letters"},
+      {"<SERVERS>h:1,h:2</SERVERS><ROOTS>a=/x</ROOTS><HTTP>h:9</HTTP>", "HTTP", "lists 1 addresses for 2 SERVERS"},
+      {"<SERVERS>h:1</SERVERS><ROOTS>a=/x</ROOTS><HTTP>nope</HTTP>", "HTTP", "nope"},
   };
   for (const auto& row : table) {
     INFO(row.xml);
@@ -79,4 +81,11 @@ TEST_CASE("bad FTTP rows are refused naming file, line and element") {
     CHECK(s.status().message().find(row.element + " in row FTTP") != std::string::npos);
     CHECK(s.status().message().find(row.says) != std::string::npos);
   }
+}
+
+TEST_CASE("FTTP/HTTP gives each server of SERVERS its HTTP port, in order") {
+  auto s = settings_of("<PROPSROW DESC=\"FTTP\"><SERVERS>h:1,h:2</SERVERS><ROOTS>a=/x</ROOTS><HTTP>h:91,h:92</HTTP></PROPSROW>\n");
+  REQUIRE(s.ok());
+  REQUIRE(s->http.size() == 2);
+  CHECK(s->http[1] == ServerAddress{"h", 92});
 }
