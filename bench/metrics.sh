@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the HTTP port costs: one park server (fsync on) with PARK/HTTP, measured by park_bench
-# ROUNDS times without scraping and ROUNDS times while a scraper fetches /metrics every 100 ms
-# (150x Prometheus's default 15 s interval), alternating so that drift hits both alike; then
+# ROUNDS times each without scraping, beside a curl loop against a closed port (what the
+# scraper process alone costs), and while that loop fetches /metrics every 100 ms (150x
+# Prometheus's default 15 s interval), in turn so that drift hits all alike; then
 # the time one scrape and one status page take, idle and under load (curl, 200 each).
 # Prints medians and writes the "metrics" section of bench/RESULTS.md.
 #
@@ -51,14 +52,25 @@ timings "http://127.0.0.1:$http_port/metrics" "$work/scrape-idle.txt"
 timings "http://127.0.0.1:$http_port/" "$work/page-idle.txt"
 size=$(curl -s "http://127.0.0.1:$http_port/metrics" | wc -c)
 
+# scrape_loop URL: fetches URL every 100 ms until killed (a process of its own: scraper_pid).
+scrape_loop() {
+  ( while :; do curl -s -o /dev/null "$1" || true; sleep 0.1; done ) &
+  scraper_pid=$!
+}
+# The same loop against a closed port: what the scraper itself (a curl process every 100 ms)
+# costs this 2-core machine, with no server work at all.
+closed_port=$(free_port)
 for r in $(seq 1 "$rounds"); do
   build/bench/park_bench --config "$work/config.xml" --seconds "$seconds" --latency-ops 500 >"$work/plain$r.txt"
-  ( while :; do curl -s -o /dev/null "http://127.0.0.1:$http_port/metrics"; sleep 0.1; done ) &
-  scraper_pid=$!
+  scrape_loop "http://127.0.0.1:$closed_port/"
+  build/bench/park_bench --config "$work/config.xml" --seconds "$seconds" --latency-ops 500 >"$work/closed$r.txt"
+  kill "$scraper_pid"; wait "$scraper_pid" 2>/dev/null || true; scraper_pid=""
+  scrape_loop "http://127.0.0.1:$http_port/metrics"
   build/bench/park_bench --config "$work/config.xml" --seconds "$seconds" --latency-ops 500 >"$work/scraped$r.txt"
   kill "$scraper_pid"; wait "$scraper_pid" 2>/dev/null || true; scraper_pid=""
-  echo "round $r: writes $(rate "$work/plain$r.txt" write) ops/s unscraped, $(rate "$work/scraped$r.txt" write) scraped;" \
-       "reads $(rate "$work/plain$r.txt" read) unscraped, $(rate "$work/scraped$r.txt" read) scraped"
+  echo "round $r: writes/s $(rate "$work/plain$r.txt" write) alone, $(rate "$work/closed$r.txt" write) beside curl to a" \
+       "closed port, $(rate "$work/scraped$r.txt" write) scraped; reads/s $(rate "$work/plain$r.txt" read)," \
+       "$(rate "$work/closed$r.txt" read), $(rate "$work/scraped$r.txt" read)"
 done
 # Scrapes while park_bench writes.
 build/bench/park_bench --config "$work/config.xml" --seconds 30 --latency-ops 10 >/dev/null &
@@ -70,8 +82,8 @@ wait "$bench_pid" || true
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 figure() { for r in $(seq 1 "$rounds"); do rate "$work/$1$r.txt" "$2"; done | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-plain_w=$(figure plain write); scraped_w=$(figure scraped write)
-plain_r=$(figure plain read); scraped_r=$(figure scraped read)
+plain_w=$(figure plain write); closed_w=$(figure closed write); scraped_w=$(figure scraped write)
+plain_r=$(figure plain read); closed_r=$(figure closed read); scraped_r=$(figure scraped read)
 
 section=$(mktemp)
 {
@@ -81,12 +93,16 @@ section=$(mktemp)
   echo
   print_machine_section
   echo "One park server, fsync on, PARK/HTTP set. park_bench's writes and linearizable reads (64 in"
-  echo "flight, 100-byte values), $rounds rounds each way, alternating; medians:"
+  echo "flight, 100-byte values), $rounds rounds of each, in turn; medians:"
   echo
   echo "| | writes/s | reads/s |"
   echo "|---|---|---|"
   echo "| no scraper | $plain_w | $plain_r |"
+  echo "| curl every 100 ms to a closed port (the scraper's own cost) | $closed_w ($(ratio "$closed_w" "$plain_w")x) | $closed_r ($(ratio "$closed_r" "$plain_r")x) |"
   echo "| /metrics fetched every 100 ms | $scraped_w ($(ratio "$scraped_w" "$plain_w")x) | $scraped_r ($(ratio "$scraped_r" "$plain_r")x) |"
+  echo
+  echo "What the server spends on scrapes is the difference between the last two rows; the"
+  echo "curl processes themselves take the rest from the 2 cores the bench client and the server share."
   echo
   echo "One fetch with curl, 200 each ($size bytes of metrics):"
   echo

@@ -122,7 +122,6 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   std::array<core::Counter, static_cast<std::size_t>(kLastErrc) + 1> answers_by_result_;
   core::Histogram write_seconds_;
   core::Histogram read_seconds_;
-  std::unique_ptr<ParkHttp> http_;  // the status page and /metrics (PARK/HTTP), if configured
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   Store store_;
@@ -141,6 +140,9 @@ class ParkService final : public ParkServer, public core::RpcHandler {
   bool age_out_in_flight_ = false;
   bool stopping_ = false;
   Status storage_failure_;
+  // The status page and /metrics (PARK/HTTP), if configured. Last: destroyed first, so its
+  // thread is gone before anything it reads (through io_) is.
+  std::unique_ptr<ParkHttp> http_;
 };
 
 }  // namespace fourinone::park
