@@ -269,7 +269,12 @@ void GroupControl::decide() {
     return;
   }
 
-  const bool primary_live = live.count(record->primary) != 0;
+  // The record's primary counts as live only while it is not a new run of that address: a
+  // server that restarted registers as "starting" and holds nothing. Counting it made a
+  // deadlock when a whole group restarted (seen in the demo run twice): the backup followed
+  // the restarted "primary", which in turn waited for the backup to take over.
+  const auto primary_reg = live.find(record->primary);
+  const bool primary_live = primary_reg != live.end() && primary_reg->second.role != "starting";
   if (record->primary == self_ && announced_role_ == Role::primary && announced_epoch_ == record->epoch) {
     update_registration("primary", record->epoch);
     std::vector<std::string> members;

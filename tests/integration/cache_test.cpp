@@ -537,6 +537,39 @@ TEST_CASE("a group of three elects exactly one new primary after each of two kil
   }
 }
 
+TEST_CASE("a whole group stopped and started again elects a primary, whichever server led before") {
+  CacheCluster cluster({2});
+  REQUIRE(cluster.start_all());
+  auto first = cluster.wait_for_primary(0, 1);
+  REQUIRE(first.has_value());
+  // Make the second server of the list the primary of record: the preferred first one is not
+  // what a restart may lean on.
+  const std::size_t other = 1 - *first;
+  cluster.kill(0, *first);
+  REQUIRE(cluster.wait_for_primary(0, 0) == other);
+  REQUIRE(cluster.start(0, *first));
+  REQUIRE(cluster.wait_for_primary(0, 1) == other);
+  // Everything stops cleanly; the park keeps the group record (primary `other`). Then all start
+  // again as `fourinone up` does: the cache servers wait for the park and register together.
+  CHECK(cluster.stop(0, 0) == 0);
+  CHECK(cluster.stop(0, 1) == 0);
+  CHECK(cluster.stop_park() == 0);
+  std::vector<std::unique_ptr<fourinone::test::Process>> servers;
+  for (std::size_t i = 0; i < 2; ++i) {  // spawned together, as `up` does
+    servers.push_back(std::make_unique<fourinone::test::Process>(
+        std::vector<std::string>{FOURINONE_BIN, "cache", "--config", cluster.config_path(), "--server",
+                                 cluster.address(0, i)},
+        cluster.dir().file("restarted-" + std::to_string(i))));
+  }
+  REQUIRE(cluster.start_park());
+  auto again = cluster.wait_for_primary(0, 1, 20s);
+  CHECK_MESSAGE(again.has_value(), cluster.last_error() << "\n" << servers[0]->err() << servers[1]->err());
+  auto cache = cluster.connect();
+  REQUIRE(cache);
+  REQUIRE(cache->set("after", "restart").ok());
+  CHECK(cache->get("after").value().value == "restart");
+}
+
 TEST_CASE("with USERS configured the cache servers require a login, and servers and clients log in from the environment") {
   const std::string users =
       fourinone::core::format_user_entry(fourinone::core::make_user_entry("alice", "wonderland", 1000));

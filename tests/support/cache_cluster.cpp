@@ -63,6 +63,12 @@ bool CacheCluster::start_park() {
   return wait_until([&] { return port_accepts(park_port_); }, std::chrono::seconds(10));
 }
 
+int CacheCluster::stop_park() {
+  if (!park_) return -1;
+  park_->signal(SIGTERM);
+  return park_->wait(std::chrono::seconds(10));
+}
+
 bool CacheCluster::start(std::size_t g, std::size_t i) {
   static int starts = 0;
   auto& slot = servers_[{g, i}];

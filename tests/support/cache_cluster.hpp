@@ -32,6 +32,7 @@ class CacheCluster {
   std::size_t group_size(std::size_t g) const { return groups_.at(g).size(); }
 
   bool start_park();
+  int stop_park();  // SIGTERM; the exit code (its data stays, so a restart keeps the records)
   // Starts server i of group g; true once it accepts connections.
   bool start(std::size_t g, std::size_t i);
   bool start_all();
