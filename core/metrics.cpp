@@ -208,11 +208,11 @@ void write_process_metrics(MetricsWriter& out, std::string_view role, std::strin
 
 void write_net_metrics(MetricsWriter& out, const NetStats& stats) {
   out.counter("fourinone_net_received_bytes_total", "Bytes of frames received on this server's port.",
-              static_cast<double>(stats.received_bytes.value()));
+              stats.received_bytes);
   out.counter("fourinone_net_sent_bytes_total", "Bytes of frames sent from this server's port.",
-              static_cast<double>(stats.sent_bytes.value()));
+              stats.sent_bytes);
   out.counter("fourinone_net_accepted_connections_total", "Connections accepted.",
-              static_cast<double>(stats.accepted.value()));
+              stats.accepted);
   out.gauge("fourinone_net_connections", "Connections open now.",
             static_cast<double>(stats.open.load(std::memory_order_relaxed)));
 }

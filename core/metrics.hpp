@@ -65,6 +65,9 @@ struct NetStats {
 class MetricsWriter {
  public:
   void counter(std::string_view name, std::string_view help, double value, const MetricLabels& labels = {});
+  void counter(std::string_view name, std::string_view help, const Counter& value, const MetricLabels& labels = {}) {
+    counter(name, help, static_cast<double>(value.value()), labels);
+  }
   void gauge(std::string_view name, std::string_view help, double value, const MetricLabels& labels = {});
   void histogram(std::string_view name, std::string_view help, const Histogram& histogram,
                  const MetricLabels& labels = {});

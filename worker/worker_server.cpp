@@ -85,9 +85,10 @@ Status WorkerServer::run(const std::string& host, std::uint16_t port, std::strin
   // Requests already queued on the socket wait for io_.run() below.
   if (Status s = register_node(); !s.ok()) return s;
   if (options_.http) {
-    http_ = std::make_unique<core::HttpServer>(
-        core::http_options("worker " + address_.to_string() + " of type " + type_, config_),
-        [this](const core::HttpRequest& request) { return http_page(request); });
+    http_ = std::make_unique<core::RoleHttp>(
+        "worker " + address_.to_string() + " of type " + type_, config_, io_,
+        core::RoleHttp::Sources{[this](core::MetricsWriter& out) { write_metrics(out); },
+                                [this] { return status_rows(); }});
     if (Status s = http_->start(options_.http->host, options_.http->port); !s.ok()) {
       deregister();
       return s;

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "core/asio.hpp"
-#include "core/http_server.hpp"
 #include "core/metrics.hpp"
+#include "core/role_http.hpp"
 #include "core/rpc_server.hpp"
 #include "fourinone/worker.hpp"
 #include "worker/directory.hpp"
@@ -81,9 +81,9 @@ class WorkerServer final : public core::RpcHandler {
   void finished(const std::shared_ptr<Task>& task, WareHouse output);
   void publish_load();
   void schedule_load_update();
-  // The status page and /metrics (WorkerOptions::http); worker_http.cpp. Any thread.
-  core::HttpReply http_page(const core::HttpRequest& request) const;
-  std::string metrics_text() const;
+  // The status page and /metrics (WorkerOptions::http); worker_http.cpp. io thread.
+  void write_metrics(core::MetricsWriter& out) const;
+  core::RoleHttp::Rows status_rows() const;
 
   MigrantWorker& worker_;
   const Config config_;
@@ -122,7 +122,7 @@ class WorkerServer final : public core::RpcHandler {
   core::Counter tasks_ok_, tasks_failed_, tasks_timed_out_, tasks_orphaned_;
   core::Counter interrupts_;
   core::Histogram task_seconds_;
-  std::unique_ptr<core::HttpServer> http_;
+  std::unique_ptr<core::RoleHttp> http_;
 
   asio::io_context receive_io_;  // receive() calls, one at a time
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> receive_work_;

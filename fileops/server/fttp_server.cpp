@@ -257,7 +257,7 @@ std::string FttpServer::copy(const proto::Request& r) {
 void FttpServer::write_metrics(core::MetricsWriter& out) const {
   core::write_process_metrics(out, "fttp", core::build_version(), core::build_commit());
   out.gauge("fourinone_fttp_roots", "Roots this server exposes (FTTP/ROOTS).", static_cast<double>(settings_.roots.size()));
-  out.counter("fourinone_fttp_requests_total", "File requests received.", static_cast<double>(requests_.value()));
+  out.counter("fourinone_fttp_requests_total", "File requests received.", requests_);
   core::write_net_metrics(out, *net_stats_);
 }
 

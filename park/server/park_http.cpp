@@ -11,6 +11,7 @@
 #include "core/io_call.hpp"
 #include "core/metrics.hpp"
 #include "fourinone/contractor.hpp"
+#include "park/server/job_fields.hpp"
 #include "park/server/park_service.hpp"
 
 namespace fourinone::park {
@@ -63,20 +64,6 @@ std::string time_text(std::int64_t ms) {
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
   return buffer;
-}
-
-// "done=3 total=10 failed=0 ..." -> {done: 3, total: 10, ...}
-std::map<std::string, std::string> key_values(const std::string& text) {
-  std::map<std::string, std::string> out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find(' ', pos);
-    if (end == std::string::npos) end = text.size();
-    auto part = text.substr(pos, end - pos);
-    if (auto eq = part.find('='); eq != std::string::npos) out[part.substr(0, eq)] = part.substr(eq + 1);
-    pos = end + 1;
-  }
-  return out;
 }
 
 HttpReply html(std::string body) {
@@ -328,7 +315,7 @@ HttpReply ParkHttp::overview(const HttpRequest& request) {
     body += "<table id=\"jobs\"><tr><th>Job</th><th>Progress</th><th>Done</th><th>Failed</th><th>Workers</th>"
             "<th>Running</th><th>Updated</th></tr>";
     for (const auto& job : data->jobs) {
-      auto fields = key_values(job.value);
+      auto fields = job_fields(job.value);
       auto number = [&](const char* key) { return fields.count(key) ? fields[key] : std::string("?"); };
       body += "<tr data-job=\"" + html_escape(job.name) + "\"><td>" + html_escape(job.name) + "</td><td><progress value=\"" +
               html_escape(number("done")) + "\" max=\"" + html_escape(number("total")) + "\"></progress></td><td>" +

@@ -1,12 +1,12 @@
 // ParkService::write_metrics: what a park server reports at /metrics (README: Metrics).
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <variant>
 
 #include "core/metrics.hpp"
 #include "core/version.hpp"
 #include "fourinone/contractor.hpp"
+#include "park/server/job_fields.hpp"
 #include "park/server/park_service.hpp"
 
 namespace fourinone::park {
@@ -27,24 +27,6 @@ double folder_bytes(const std::string& dir) {
   return total;
 }
 
-// "done=3 total=10 failed=0 ..." (worker/job.cpp's JobProgress) -> the numbers by name.
-std::map<std::string, double> job_figures(const std::string& text) {
-  std::map<std::string, double> out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find(' ', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string part = text.substr(pos, end - pos);
-    if (auto eq = part.find('='); eq != std::string::npos) {
-      char* tail = nullptr;
-      const double value = std::strtod(part.c_str() + eq + 1, &tail);
-      if (tail && *tail == '\0') out[part.substr(0, eq)] = value;
-    }
-    pos = end + 1;
-  }
-  return out;
-}
-
 // The label of each proto::Request alternative, in variant order.
 constexpr const char* kRequestKinds[] = {"write",     "get",  "list",      "get_latest", "watch",   "unwatch", "heartbeat",
                                          "status",    "peer", "peer_chunk", "mq",        "mq_read", "member"};
@@ -57,12 +39,12 @@ void ParkService::write_metrics(core::MetricsWriter& out) const {
   core::write_process_metrics(out, "park", core::build_version(), core::build_commit());
   for (std::size_t i = 0; i < requests_by_kind_.size(); ++i) {
     out.counter("fourinone_park_requests_total", "Requests received, by kind.",
-                static_cast<double>(requests_by_kind_[i].value()), {{"kind", kRequestKinds[i]}});
+                requests_by_kind_[i], {{"kind", kRequestKinds[i]}});
   }
   for (std::size_t i = 0; i < answers_by_result_.size(); ++i) {
     out.counter("fourinone_park_responses_total",
                 "Answers sent, by result (ok or the error code); get_latest answers are not counted.",
-                static_cast<double>(answers_by_result_[i].value()), {{"result", errc_name(static_cast<Errc>(i))}});
+                answers_by_result_[i], {{"result", errc_name(static_cast<Errc>(i))}});
   }
   out.histogram("fourinone_park_request_duration_seconds",
                 "Time from receiving a request to its answer: writes until committed and applied, linearizable "
@@ -91,17 +73,17 @@ void ParkService::write_metrics(core::MetricsWriter& out) const {
   out.gauge("fourinone_raft_members", "", learners, {{"kind", "learner"}});
   const auto& stats = log_.stats();
   out.counter("fourinone_raft_leader_changes_total", "Times this server saw the leader change (or become unknown).",
-              static_cast<double>(stats.leader_changes.value()));
+              stats.leader_changes);
   out.histogram("fourinone_park_log_write_duration_seconds", "One write of the log, fsync included.",
                 stats.write_seconds);
   out.counter("fourinone_park_log_writes_total", "Writes of the log (each ends with an fsync).",
-              static_cast<double>(stats.writes.value()));
+              stats.writes);
   out.counter("fourinone_park_log_written_entries_total", "Log entries written.",
-              static_cast<double>(stats.written_entries.value()));
+              stats.written_entries);
   out.counter("fourinone_park_log_written_bytes_total", "Bytes of log entries written.",
-              static_cast<double>(stats.written_bytes.value()));
+              stats.written_bytes);
   out.histogram("fourinone_park_snapshot_save_duration_seconds", "Saving one snapshot.", stats.snapshot_seconds);
-  out.counter("fourinone_park_snapshots_total", "Snapshots saved.", static_cast<double>(stats.snapshots.value()));
+  out.counter("fourinone_park_snapshots_total", "Snapshots saved.", stats.snapshots);
   out.gauge("fourinone_park_snapshot_size_bytes", "Size of the latest snapshot saved.",
             static_cast<double>(stats.snapshot_bytes.load(std::memory_order_relaxed)));
 
@@ -126,11 +108,13 @@ void ParkService::write_metrics(core::MetricsWriter& out) const {
   out.gauge("fourinone_jobs", "Jobs with a progress node (they stay a while after they end).",
             static_cast<double>(jobs.size()));
   for (const auto& job : jobs) {
-    const auto figures = job_figures(job.value);
+    const auto fields = job_fields(job.value);
     for (const char* state : {"done", "total", "failed", "running"}) {
-      auto it = figures.find(state);
-      if (it == figures.end()) continue;
-      out.gauge("fourinone_job_tasks", "Tasks of each job by state (done, total, failed, running now).", it->second,
+      auto it = fields.find(state);
+      char* end = nullptr;
+      const double value = it == fields.end() ? 0 : std::strtod(it->second.c_str(), &end);
+      if (it == fields.end() || end == it->second.c_str() || *end != '\0') continue;  // absent or not a number
+      out.gauge("fourinone_job_tasks", "Tasks of each job by state (done, total, failed, running now).", value,
                 {{"job", job.name}, {"state", state}});
     }
   }

@@ -255,20 +255,14 @@ void ParkService::on_request(const core::RpcConnectionPtr& conn, std::uint64_t i
         } else if constexpr (std::is_same_v<T, proto::MemberRequest>) {
           handle_member(conn, id, req);
           return;
-        } else if constexpr (std::is_same_v<T, proto::PeerRequest>) {
+        } else if constexpr (std::is_same_v<T, proto::PeerRequest> || std::is_same_v<T, proto::PeerChunk>) {
           if (!may_speak_for_a_server(conn)) return;
           if (req.from == 0) {
             // Peers send one-way (id 0): nobody would read the answer, so say it here too.
             spdlog::warn("{}: raft messages from unknown server id {} dropped", conn->peer(), req.from);
             response.status = Status(Errc::bad_request, "raft messages from unknown server id " + std::to_string(req.from));
-          } else {
+          } else if constexpr (std::is_same_v<T, proto::PeerRequest>) {
             log_.on_peer_messages(req.from, std::move(req.messages));
-          }
-        } else if constexpr (std::is_same_v<T, proto::PeerChunk>) {
-          if (!may_speak_for_a_server(conn)) return;
-          if (req.from == 0) {
-            spdlog::warn("{}: a raft message chunk from unknown server id {} dropped", conn->peer(), req.from);
-            response.status = Status(Errc::bad_request, "raft messages from unknown server id " + std::to_string(req.from));
           } else {
             log_.on_peer_chunk(std::move(req));
           }

@@ -12,6 +12,7 @@
 #include "core/auth.hpp"
 #include "core/base64.hpp"
 #include "fourinone/contractor.hpp"
+#include "tests/support/pass_through.hpp"
 #include "tests/support/cache_cluster.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/park_group.hpp"
@@ -19,6 +20,7 @@
 #include "tests/support/test_pki.hpp"
 
 using namespace std::chrono_literals;
+using fourinone::test::PassThrough;
 using fourinone::test::free_port;
 using fourinone::test::http_get;
 using fourinone::test::http_raw;
@@ -219,14 +221,6 @@ TEST_CASE("with TLS configured the HTTP port speaks HTTPS only, with the server'
   CHECK(https_get(http, "/metrics", pki.ca).status == 200);
 }
 
-namespace {
-class PassThrough : public fourinone::Contractor {
- public:
-  using Contractor::Contractor;
-  fourinone::WareHouse give_task(const fourinone::WareHouse& input) override { return input; }
-};
-}  // namespace
-
 TEST_CASE("a worker's /metrics counts its tasks by result, and the park's page shows the job's progress") {
   const std::uint16_t park_http = free_port();
   const std::uint16_t worker_http = free_port();
@@ -264,7 +258,7 @@ TEST_CASE("a worker's /metrics counts its tasks by result, and the park's page s
   CHECK_MESSAGE(lint.code == 0, lint.out << lint.err);
   HttpResult page = http_get(worker_http, "/");
   CHECK(page.status == 200);
-  CHECK(page.body.find("<td id=\"finished\">6</td>") != std::string::npos);
+  CHECK(page.body.find("<td data-field=\"finished\">6</td>") != std::string::npos);
 
   // The contractor published the job's progress in the park; the park's page draws it.
   HttpResult park_page = http_get(park_http, "/");

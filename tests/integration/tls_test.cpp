@@ -12,11 +12,13 @@
 #include "core/rpc_client.hpp"
 #include "fourinone/contractor.hpp"
 #include "fourinone/park.hpp"
+#include "tests/support/pass_through.hpp"
 #include "tests/support/park_fixture.hpp"
 #include "tests/support/park_group.hpp"
 #include "tests/support/test_pki.hpp"
 
 using namespace std::chrono_literals;
+using fourinone::test::PassThrough;
 using fourinone::Errc;
 using fourinone::Park;
 using fourinone::ParkOptions;
@@ -52,12 +54,6 @@ Status refusal(const ParkOptions& options) {
 }
 
 bool mentions(const Status& s, const std::string& text) { return s.message().find(text) != std::string::npos; }
-
-class PassThrough : public fourinone::Contractor {
- public:
-  using Contractor::Contractor;
-  fourinone::WareHouse give_task(const fourinone::WareHouse& input) override { return input; }
-};
 
 }  // namespace
 

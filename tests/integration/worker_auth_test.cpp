@@ -13,10 +13,12 @@
 #include "core/rpc_client.hpp"
 #include "core/wire_archive.hpp"
 #include "fourinone/contractor.hpp"
+#include "tests/support/pass_through.hpp"
 #include "tests/support/park_fixture.hpp"
 #include "worker/protocol.hpp"
 
 using namespace std::chrono_literals;
+using fourinone::test::PassThrough;
 using fourinone::Errc;
 using fourinone::WareHouse;
 using fourinone::test::Process;
@@ -24,12 +26,6 @@ using fourinone::test::RunningPark;
 using fourinone::test::ScopedLogin;
 
 namespace {
-
-class PassThrough : public fourinone::Contractor {
- public:
-  using fourinone::Contractor::Contractor;
-  WareHouse give_task(const WareHouse& input) override { return input; }
-};
 
 // Connects to a worker with this login and sends one task; how it went.
 fourinone::Status send_task_as(const fourinone::ServerAddress& worker, const std::string& user,

@@ -13,10 +13,12 @@
 #include "core/wire_archive.hpp"
 #include "fourinone/contractor.hpp"
 #include "fourinone/registry.hpp"
+#include "tests/support/pass_through.hpp"
 #include "tests/support/park_fixture.hpp"
 #include "worker/protocol.hpp"
 
 using namespace std::chrono_literals;
+using fourinone::test::PassThrough;
 using fourinone::Contractor;
 using fourinone::Errc;
 using fourinone::JobOptions;
@@ -26,12 +28,6 @@ using fourinone::test::Process;
 using fourinone::test::RunningPark;
 
 namespace {
-
-class PassThrough : public Contractor {
- public:
-  using Contractor::Contractor;
-  WareHouse give_task(const WareHouse& input) override { return input; }
-};
 
 // A park server plus worker processes of the test worker.
 struct Farm {
