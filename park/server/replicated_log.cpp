@@ -86,7 +86,12 @@ void ReplicatedLog::refresh_members() {
     auto route = options_.routes.find(address);
     peers[id] = route != options_.routes.end() ? route->second : address;
   }
-  transport_.set_peers(peers);
+  // The index also moves when a snapshot takes the membership entry's place in the log; the
+  // members are then the same and nothing more is to be done.
+  if (peers == peers_ && described == members_described_) return;
+  peers_ = peers;
+  members_described_ = described;
+  transport_.set_peers(std::move(peers));
   spdlog::info("group members (as of log index {}): {}", book_index_, described);
   if (options_.self != 0 && !m.contains(options_.self) && book_index_ != 0) {
     spdlog::warn("this server is not a member of the group any more; it can be stopped");

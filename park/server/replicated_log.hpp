@@ -223,6 +223,8 @@ class ReplicatedLog {
   std::map<std::uint64_t, PendingChange> changes_;  // membership proposals, by log index
   MemberBook book_;                                 // addresses of the membership in effect
   std::uint64_t book_index_ = UINT64_MAX;           // raft membership_index() it was made for
+  std::map<raft::NodeId, ServerAddress> peers_;  // last handed to transport_
+  std::string members_described_;                 // last logged
   // The membership the applied state includes (stored with our snapshots); nothing while it
   // is the bootstrap one.
   std::optional<raft::Membership> applied_membership_;
